@@ -1,0 +1,132 @@
+/**
+ * An immutable, parsed JSON Web Key Set (RFC 7517): only signature keys whose type fits an
+ * allowed algorithm, imported once, and the rule that picks the key for a token header.
+ */
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { Algorithm } from '../config.js';
+import type { RefusalReason } from '../errors.js';
+import { FetchFailure } from './fetch.js';
+
+type KeyType = 'RSA' | 'EC' | 'OKP';
+
+interface KeyEntry {
+  readonly kid: string | undefined;
+  readonly kty: KeyType;
+  readonly alg: string | undefined;
+  readonly crv: string | undefined;
+  readonly key: KeyObject;
+}
+
+/** Which key type (and curve) each algorithm needs. */
+const FITS: Readonly<Record<Algorithm, { kty: KeyType; crv?: string }>> = {
+  RS256: { kty: 'RSA' }, RS384: { kty: 'RSA' }, RS512: { kty: 'RSA' },
+  PS256: { kty: 'RSA' }, PS384: { kty: 'RSA' }, PS512: { kty: 'RSA' },
+  ES256: { kty: 'EC', crv: 'P-256' }, ES384: { kty: 'EC', crv: 'P-384' }, ES512: { kty: 'EC', crv: 'P-521' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519' }, Ed25519: { kty: 'OKP', crv: 'Ed25519' },
+};
+
+function fits(entry: KeyEntry, alg: string): boolean {
+  const need = FITS[alg as Algorithm];
+  if (!need || need.kty !== entry.kty) return false;
+  if (need.crv !== undefined && need.crv !== entry.crv) return false;
+  return entry.alg === undefined || entry.alg === alg;
+}
+
+export class KeySet {
+  readonly #byKid: ReadonlyMap<string, readonly KeyEntry[]>;
+  readonly #all: readonly KeyEntry[];
+
+  private constructor(entries: readonly KeyEntry[]) {
+    this.#all = entries;
+    const byKid = new Map<string, KeyEntry[]>();
+    for (const entry of entries) {
+      if (entry.kid === undefined) continue;
+      const list = byKid.get(entry.kid);
+      if (list) list.push(entry);
+      else byKid.set(entry.kid, [entry]);
+    }
+    this.#byKid = byKid;
+  }
+
+  get size(): number {
+    return this.#all.length;
+  }
+
+  /** Key ids in the set, for logs and readiness reports (key ids are public). */
+  get kids(): string[] {
+    return [...this.#byKid.keys()];
+  }
+
+  has(kid: string): boolean {
+    return this.#byKid.has(kid);
+  }
+
+  /**
+   * Keeps the usable keys of a JWKS document: `use` absent or `sig`, `key_ops` (if any) allowing
+   * `verify`, a type fitting one of `algorithms`, RSA moduli of 2048 bits or more.
+   * Throws a FetchFailure when the document is not a key set or holds no usable key.
+   */
+  static parse(document: unknown, algorithms: readonly Algorithm[]): { set: KeySet; skipped: number } {
+    const keys = (document as { keys?: unknown } | null)?.keys;
+    if (typeof document !== 'object' || document === null || !Array.isArray(keys)) {
+      throw new FetchFailure('invalid_document', 'response is not a JSON Web Key Set (no "keys" array)');
+    }
+    const wanted = algorithms.map((alg) => FITS[alg]);
+    const entries: KeyEntry[] = [];
+    let skipped = 0;
+    for (const jwk of keys as unknown[]) {
+      const entry = toEntry(jwk);
+      if (entry && wanted.some((need) => need.kty === entry.kty && (need.crv === undefined || need.crv === entry.crv))
+        && (entry.alg === undefined || (algorithms as readonly string[]).includes(entry.alg))) {
+        entries.push(entry);
+      } else {
+        skipped++;
+      }
+    }
+    if (entries.length === 0) {
+      throw new FetchFailure('invalid_document', `key set has no usable signing key for ${algorithms.join(', ')}`);
+    }
+    return { set: new KeySet(entries), skipped };
+  }
+
+  /**
+   * The key for a token header, or why there is none. A `kid` selects among keys with that id;
+   * without one, the set must hold exactly one key fitting the algorithm.
+   */
+  select(kid: unknown, alg: string): KeyObject | RefusalReason {
+    if (kid !== undefined) {
+      if (typeof kid !== 'string') return 'malformed_token';
+      const candidates = this.#byKid.get(kid);
+      if (!candidates) return 'unknown_key';
+      for (const entry of candidates) if (fits(entry, alg)) return entry.key;
+      return 'key_mismatch';
+    }
+    let found: KeyEntry | undefined;
+    for (const entry of this.#all) {
+      if (!fits(entry, alg)) continue;
+      if (found) return 'ambiguous_key';
+      found = entry;
+    }
+    return found ? found.key : 'unknown_key';
+  }
+}
+
+function toEntry(jwk: unknown): KeyEntry | undefined {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
+  const { kty, use, key_ops: ops, kid, alg, crv } = jwk as Record<string, unknown>;
+  if (kty !== 'RSA' && kty !== 'EC' && kty !== 'OKP') return undefined;
+  if (use !== undefined && use !== 'sig') return undefined;
+  if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) return undefined;
+  if (kid !== undefined && typeof kid !== 'string') return undefined;
+  if (alg !== undefined && typeof alg !== 'string') return undefined;
+  let key: KeyObject;
+  try {
+    // Only public parameters are read; a JWK carrying private ones still yields the public key.
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, ...pub } = jwk as Record<string, unknown>;
+    key = createPublicKey({ key: pub as JsonWebKey, format: 'jwk' });
+  } catch {
+    return undefined;
+  }
+  if (kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return undefined;
+  return { kid, kty, alg, crv: typeof crv === 'string' ? crv : undefined, key };
+}
