@@ -1,0 +1,120 @@
+/**
+ * The public entry points: `createBearerAuth()` binds a validated config to a shared verifier;
+ * `requireToken()` is the one-liner that reads the environment.
+ */
+import { LRUCache } from 'lru-cache';
+import { extractToken, type RequestLike } from './bearer/extract.js';
+import { resolveConfig, verificationFingerprint, type BearerAuthOptions, type ResolvedConfig } from './config.js';
+import { ConfigError, InsufficientScopeError } from './errors.js';
+import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
+import type { KeySourceStatus } from './jwks/remote.js';
+import { TokenVerifier } from './jwt/verify.js';
+import type { BearerLogger } from './log.js';
+import { compileRequirement, satisfies, type ScopeRequirement } from './scopes.js';
+import type { AuthInfo, Claims } from './types.js';
+
+export interface BearerAuth<C extends object = Claims> {
+  /** The validated, frozen configuration. */
+  readonly config: ResolvedConfig;
+  /**
+   * Middleware that requires a valid token and, if given, scopes: `'a'`, `['a', 'b']` (all of),
+   * `{ anyOf: ['a', 'b'] }`. Attaches `req.auth`. Takes exactly one requirement.
+   */
+  requireToken(required?: ScopeRequirement): BearerMiddleware;
+  /** Verifies a token string, framework-free. Throws InvalidTokenError or KeysUnavailableError. */
+  verify(token: string): Promise<AuthInfo<C>>;
+  /**
+   * Extracts, verifies and checks scopes on a Node request (an upgrade request of a websocket,
+   * another framework's raw request). Throws a BearerError carrying status, headers and body.
+   */
+  authenticate(req: RequestLike, required?: ScopeRequirement): Promise<AuthInfo<C>>;
+  /** Fetches the signing keys now. Throws KeysFetchError (naming the URL) if it cannot. */
+  ready(): Promise<void>;
+  /** Key sets held per issuer, their age and fetch failures: for a readiness probe. */
+  status(): Record<string, KeySourceStatus>;
+  /** `req.auth` as set by this instance's middleware, typed with your claims. Throws if absent. */
+  authOf(req: { auth?: unknown }): AuthInfo<C>;
+}
+
+/**
+ * Verifiers are shared between instances whose verification settings (and logger) are equal, so
+ * that every `requireToken()` with the same options uses one key cache and one token cache.
+ */
+const verifiers = new LRUCache<string, TokenVerifier>({ max: 64 });
+const loggerIds = new WeakMap<BearerLogger, number>();
+let nextLoggerId = 0;
+
+function verifierFor(config: ResolvedConfig): TokenVerifier {
+  let loggerId = loggerIds.get(config.logger);
+  if (loggerId === undefined) loggerIds.set(config.logger, (loggerId = nextLoggerId++));
+  const id = `${loggerId}:${verificationFingerprint(config)}`;
+  let verifier = verifiers.get(id);
+  if (!verifier) {
+    verifier = new TokenVerifier(config);
+    verifiers.set(id, verifier);
+  }
+  return verifier;
+}
+
+function checkOneRequirement(count: number, where: string): void {
+  if (count > 1) {
+    throw new ConfigError(
+      'scopes',
+      `${where} takes one scope requirement, got ${count} arguments: write ${where}(['a', 'b']) to require all of them, or ${where}({ anyOf: ['a', 'b'] }) for any of them`,
+    );
+  }
+}
+
+/** Builds a bearer-token guard from options (and `CYBERARK_*` env vars for what is not given). */
+export function createBearerAuth<C extends object = Claims>(options?: BearerAuthOptions): BearerAuth<C> {
+  const config = resolveConfig(options);
+  const verifier = verifierFor(config);
+  const settings = {
+    realm: config.realm,
+    onError: config.onError,
+    logger: config.logger,
+    allowQueryToken: config.allowQueryToken,
+    allowBodyToken: config.allowBodyToken,
+  };
+  return Object.freeze({
+    config,
+    requireToken(required?: ScopeRequirement, ...extra: unknown[]): BearerMiddleware {
+      checkOneRequirement(1 + extra.length, 'requireToken');
+      return createMiddleware(verifier, compileRequirement(required), settings);
+    },
+    verify: (token: string) => {
+      if (typeof token !== 'string') return Promise.reject(new TypeError('verify() takes the token string'));
+      return verifier.verify<C>(token);
+    },
+    async authenticate(req: RequestLike, required?: ScopeRequirement): Promise<AuthInfo<C>> {
+      const requirement = compileRequirement(required);
+      const auth = await verifier.verify<C>(extractToken(req, settings));
+      if (!satisfies(auth.scopes, requirement)) throw new InsufficientScopeError(requirement.challenge);
+      return auth;
+    },
+    ready: () => verifier.ready(),
+    status: () => verifier.status(),
+    authOf(req: { auth?: unknown }): AuthInfo<C> {
+      const auth = (req as BearerRequest).auth;
+      if (!auth) throw new Error('cyberark-bearer: req.auth is not set: is this route behind requireToken()?');
+      return auth as unknown as AuthInfo<C>;
+    },
+  });
+}
+
+/**
+ * Middleware requiring a valid token and the given scopes, configured from `options` and the
+ * `CYBERARK_*` environment variables. Calls with equal options share one key cache.
+ *
+ * ```ts
+ * app.get('/orders', requireToken('orders.read'), handler);
+ * app.post('/orders', requireToken(['orders.write', 'orders.read']), handler); // all of
+ * app.get('/reports', requireToken({ anyOf: ['reports.read', 'admin'] }), handler);
+ * ```
+ */
+export function requireToken(required?: ScopeRequirement, options?: BearerAuthOptions): BearerMiddleware {
+  if (arguments.length > 2 || typeof options === 'string' || Array.isArray(options)) {
+    checkOneRequirement(Math.max(arguments.length, 2), 'requireToken');
+  }
+  return createBearerAuth(options).requireToken(required);
+}

@@ -1,0 +1,20 @@
+/**
+ * Writes a refusal on a plain Node response: status, RFC 6750 challenge, `Cache-Control:
+ * no-store`, `Retry-After` for 503, and a JSON body. Works under Express 4, 5 or bare `http`.
+ */
+import type { ServerResponse } from 'node:http';
+import type { BearerError } from '../errors.js';
+
+export function sendRefusal(res: ServerResponse, error: BearerError, realm: string): void {
+  if (res.headersSent) {
+    // Someone answered already; a second answer would throw. Nothing safe is left to do.
+    return;
+  }
+  const body = JSON.stringify(error.body);
+  res.statusCode = error.status;
+  const headers = error.headersFor(realm);
+  for (const name in headers) res.setHeader(name, headers[name]!);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}

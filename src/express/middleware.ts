@@ -1,0 +1,95 @@
+/**
+ * The Express glue: extract, verify, check scopes, attach `req.auth`, or refuse. It touches
+ * only Node's request and response, so it runs under Express 4 and 5 (and Connect) alike.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extractToken, type ExtractOptions } from '../bearer/extract.js';
+import { sendRefusal } from '../bearer/respond.js';
+import { BearerError, InsufficientScopeError } from '../errors.js';
+import type { TokenVerifier } from '../jwt/verify.js';
+import { errorFacts, isLogger, type BearerLogger } from '../log.js';
+import { satisfies, type CompiledRequirement } from '../scopes.js';
+import type { AuthInfo } from '../types.js';
+
+/** The request as the middleware sees it: Node's, plus what Express and pino-http add. */
+export type BearerRequest = IncomingMessage & {
+  auth?: AuthInfo;
+  body?: unknown;
+  originalUrl?: string;
+  route?: { path?: unknown };
+  log?: unknown;
+};
+
+/** An Express (4 or 5) compatible middleware. */
+export type BearerMiddleware = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void) => void;
+
+export interface MiddlewareSettings extends ExtractOptions {
+  readonly realm: string;
+  readonly onError: 'respond' | 'next';
+  readonly logger: BearerLogger;
+}
+
+export function createMiddleware(verifier: TokenVerifier, requirement: CompiledRequirement, settings: MiddlewareSettings): BearerMiddleware {
+  const refuse = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void, error: BearerError): void => {
+    logRefusal(loggerOf(req, settings.logger), req, error);
+    if (settings.onError === 'next') next(error);
+    else sendRefusal(res, error, settings.realm);
+  };
+
+  return function requireToken(req, res, next) {
+    let token: string;
+    try {
+      token = extractToken(req, settings);
+    } catch (error) {
+      refuse(req, res, next, error as BearerError);
+      return;
+    }
+    verifier.verify(token).then(
+      (auth) => {
+        if (!satisfies(auth.scopes, requirement)) {
+          const error = new InsufficientScopeError(requirement.challenge);
+          error.subject = auth.subject;
+          error.kid = auth.header.kid;
+          refuse(req, res, next, error);
+          return;
+        }
+        req.auth = auth;
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof BearerError) refuse(req, res, next, error);
+        else next(error);
+      },
+    ).catch((error: unknown) => {
+      // Only reachable if next() itself throws; never let it become an unhandled rejection.
+      settings.logger.error(errorFacts(error), 'error after bearer verification');
+    });
+  };
+}
+
+function loggerOf(req: BearerRequest, fallback: BearerLogger): BearerLogger {
+  return isLogger(req.log) ? req.log : fallback;
+}
+
+function pathOf(req: BearerRequest): string {
+  const url = req.originalUrl ?? req.url ?? '';
+  const q = url.indexOf('?');
+  // The query string is dropped: it may carry a token.
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function logRefusal(logger: BearerLogger, req: BearerRequest, error: BearerError): void {
+  const route = typeof req.route?.path === 'string' ? req.route.path : undefined;
+  logger.info(
+    {
+      reason: error.reason,
+      status: error.status,
+      method: req.method,
+      path: pathOf(req),
+      ...(route !== undefined ? { route } : {}),
+      ...(error.subject !== undefined ? { sub: error.subject } : {}),
+      ...(error.kid !== undefined ? { kid: error.kid } : {}),
+    },
+    'bearer token refused',
+  );
+}

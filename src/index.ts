@@ -1,0 +1,38 @@
+/**
+ * cyberark-bearer: lets an API trust machine-to-machine calls carrying CyberArk Identity
+ * access tokens. Verifier core, RFC 6750 bearer layer and Express middleware in one package.
+ */
+import type { AuthInfo } from './types.js';
+
+export { createBearerAuth, requireToken, type BearerAuth } from './auth.js';
+export type { BearerAuthOptions, KeyCacheOptions, VerifiedTokenCacheOptions, ResolvedConfig, Algorithm } from './config.js';
+export { SUPPORTED_ALGORITHMS } from './config.js';
+export {
+  BearerError,
+  MissingTokenError,
+  InvalidRequestError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  KeysUnavailableError,
+  ConfigError,
+  KeysFetchError,
+  type RefusalReason,
+  type OAuthErrorCode,
+} from './errors.js';
+export type { BearerMiddleware, BearerRequest } from './express/middleware.js';
+export type { KeySourceStatus } from './jwks/remote.js';
+export type { BearerLogger } from './log.js';
+export type { ScopeRequirement } from './scopes.js';
+export type { AuthInfo, Claims, CustomClaims, StandardClaims, TokenHeader } from './types.js';
+export { sendRefusal } from './bearer/respond.js';
+
+declare global {
+  // Express's request type is global (namespace Express); this types `req.auth` on every route.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by `requireToken()`: the verified token. Undefined on routes it does not guard. */
+      auth: AuthInfo;
+    }
+  }
+}

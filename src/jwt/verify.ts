@@ -1,0 +1,201 @@
+/**
+ * The framework-free core: a token string in, a verified AuthInfo out (or a BearerError).
+ * `jose` checks the signature and claims; we choose the key and turn its errors into reasons.
+ */
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTHeaderParameters, type JWTVerifyOptions } from 'jose';
+import type { ResolvedConfig } from '../config.js';
+import { BearerError, InvalidTokenError, type RefusalReason } from '../errors.js';
+import { DiscoveredKeySet } from '../jwks/discovery.js';
+import { remoteKeySet, type KeySource, type KeySourceStatus } from '../jwks/remote.js';
+import { errorFacts } from '../log.js';
+import { grantedScopes } from '../scopes.js';
+import type { AuthInfo, Claims, TokenHeader } from '../types.js';
+
+/** RFC 9068 §2.2: claims a JWT access token must carry in the strict profile. */
+const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
+
+type GetKey = (header: JWTHeaderParameters) => ReturnType<KeySource['getKey']>;
+
+export class TokenVerifier {
+  readonly config: ResolvedConfig;
+  readonly #joseOptions: JWTVerifyOptions;
+  /** The one key source when all issuers share a JWKS URL. */
+  readonly #source: KeySource | undefined;
+  readonly #getKey: GetKey | undefined;
+  /** Key sources per issuer when each is discovered. */
+  readonly #byIssuer: ReadonlyMap<string, KeySource>;
+
+  constructor(config: ResolvedConfig) {
+    this.config = config;
+    const settings = { algorithms: config.algorithms, keyCache: config.keyCache, allowInsecureHttp: config.allowInsecureHttp };
+    const byIssuer = new Map<string, KeySource>();
+    if (config.jwksUri !== undefined) {
+      const source = remoteKeySet(config.jwksUri, settings, config.logger);
+      this.#source = source;
+      this.#getKey = (header) => source.getKey(header.kid, header.alg!);
+      for (const issuer of config.issuers) byIssuer.set(issuer, source);
+    } else {
+      for (const issuer of config.issuers) byIssuer.set(issuer, new DiscoveredKeySet(issuer, settings, config.logger));
+      if (byIssuer.size === 1) {
+        const source = byIssuer.values().next().value!;
+        this.#source = source;
+        this.#getKey = (header) => source.getKey(header.kid, header.alg!);
+      }
+    }
+    this.#byIssuer = byIssuer;
+    this.#joseOptions = Object.freeze({
+      algorithms: [...config.algorithms],
+      issuer: [...config.issuers],
+      audience: [...config.audiences],
+      clockTolerance: config.clockTolerance,
+      requiredClaims: config.strict ? RFC9068_CLAIMS : ['exp'],
+      ...(config.maxTokenAge !== undefined ? { maxTokenAge: config.maxTokenAge } : {}),
+      ...(config.strict ? { typ: 'at+jwt' } : {}),
+    });
+  }
+
+  /**
+   * Verifies a bearer token: structure, signature against the JWKS, algorithm, `exp` (required),
+   * `nbf`, `iat`, issuer and audience. Throws InvalidTokenError or KeysUnavailableError.
+   */
+  async verify<C extends object = Claims>(token: string): Promise<AuthInfo<C>> {
+    precheck(token, this.config.maxTokenLength);
+    let getKey = this.#getKey;
+    if (!getKey) getKey = this.#keyByIssuer(token);
+    let payload: Record<string, unknown>;
+    let header: JWTHeaderParameters;
+    try {
+      ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, this.#joseOptions));
+    } catch (error) {
+      throw this.#refusal(error, token);
+    }
+    const { iat } = payload;
+    if (typeof iat === 'number' && iat > Date.now() / 1000 + this.config.clockTolerance) {
+      throw new InvalidTokenError('issued_in_future');
+    }
+    return toAuthInfo<C>(token, header, payload, this.config.scopeClaims);
+  }
+
+  /** Fetches every key set now (and runs discovery). Throws KeysFetchError naming the URL. */
+  async ready(): Promise<void> {
+    await Promise.all([...new Set(this.#byIssuer.values())].map((source) => source.ready()));
+  }
+
+  /** Per issuer: which keys are held, how old, and whether fetches fail. For readiness probes. */
+  status(): Record<string, KeySourceStatus> {
+    const out: Record<string, KeySourceStatus> = {};
+    for (const [issuer, source] of this.#byIssuer) out[issuer] = source.status();
+    return out;
+  }
+
+  /** With several discovered issuers, the (unverified) `iss` picks the key source; jose checks it after. */
+  #keyByIssuer(token: string): GetKey {
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw new InvalidTokenError('malformed_token');
+    }
+    const source = typeof iss === 'string' ? this.#byIssuer.get(iss) : undefined;
+    if (!source) throw new InvalidTokenError('unexpected_issuer');
+    return (header) => source.getKey(header.kid, header.alg!);
+  }
+
+  #refusal(error: unknown, token: string): BearerError {
+    let refusal: BearerError;
+    if (error instanceof BearerError) refusal = error;
+    else {
+      const reason = joseReason(error);
+      if (reason === undefined) this.config.logger.warn(errorFacts(error), 'unexpected error while verifying a token; refused');
+      refusal = new InvalidTokenError(reason ?? 'malformed_token');
+      // jose attaches the claims only once the signature held, so `sub` is authentic here.
+      const sub = (error as { payload?: { sub?: unknown } }).payload?.sub;
+      if (typeof sub === 'string' && sub.length <= 128) refusal.subject = sub;
+    }
+    refusal.kid = loggableKid(token);
+    return refusal;
+  }
+}
+
+const PRINTABLE_KID = /^[\x21-\x7e]{1,128}$/;
+
+/** The header's `kid` for a log line, if it is short and printable; never throws. */
+function loggableKid(token: string): string | undefined {
+  try {
+    const { kid } = decodeProtectedHeader(token);
+    return typeof kid === 'string' && PRINTABLE_KID.test(kid) ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+/** Cheap refusals before any decoding: size, and the five-part JWE or the opaque token. */
+function precheck(token: string, maxLength: number): void {
+  if (token.length > maxLength) throw new InvalidTokenError('token_too_large');
+  let dots = 0;
+  for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
+  if (dots === 2) {
+    // A compact JWS is base64url without padding (RFC 7515 §2): refuse other spellings up front.
+    if (!COMPACT_JWS.test(token)) throw new InvalidTokenError('malformed_token');
+    return;
+  }
+  if (dots === 0) throw new InvalidTokenError('not_a_jwt');
+  if (dots === 4) throw new InvalidTokenError('encrypted_token');
+  throw new InvalidTokenError('malformed_token');
+}
+
+/** Maps a jose error to our reason, by its stable code and the claim it names. */
+function joseReason(error: unknown): RefusalReason | undefined {
+  const { code, claim, reason } = (error ?? {}) as { code?: string; claim?: string; reason?: string };
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return claim === 'iat' ? 'token_too_old' : 'token_expired';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (reason === 'missing') return claim === 'exp' ? 'missing_expiry' : 'missing_claim';
+      if (reason === 'invalid') return 'invalid_claim';
+      switch (claim) {
+        case 'iss': return 'unexpected_issuer';
+        case 'aud': return 'unexpected_audience';
+        case 'nbf': return 'token_not_yet_valid';
+        case 'iat': return 'issued_in_future';
+        case 'typ': return 'unexpected_type';
+        default: return 'invalid_claim';
+      }
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return 'algorithm_not_allowed';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'bad_signature';
+    case 'ERR_JWS_INVALID':
+    case 'ERR_JWT_INVALID':
+      return 'malformed_token';
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return 'unsupported_token';
+    default:
+      return undefined;
+  }
+}
+
+function firstString(...values: unknown[]): string | undefined {
+  for (const v of values) if (typeof v === 'string' && v !== '') return v;
+  return undefined;
+}
+
+export function toAuthInfo<C extends object>(
+  token: string,
+  header: JWTHeaderParameters,
+  claims: Record<string, unknown>,
+  scopeClaims: readonly string[],
+): AuthInfo<C> {
+  const subject = typeof claims.sub === 'string' ? claims.sub : undefined;
+  return {
+    token,
+    header: header as TokenHeader,
+    claims: claims as C,
+    scopes: Object.freeze(grantedScopes(claims, scopeClaims)),
+    subject,
+    clientId: firstString(claims.client_id, claims.azp, claims.unique_name, claims.sub),
+    expiresAt: claims.exp as number,
+  };
+}
