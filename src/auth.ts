@@ -3,7 +3,7 @@
  * `requireToken()` is the one-liner that reads the environment.
  */
 import { LRUCache } from 'lru-cache';
-import { extractToken, type RequestLike } from './bearer/extract.js';
+import { checkTokenSyntax, extractToken, type RequestLike } from './bearer/extract.js';
 import { resolveConfig, verificationFingerprint, type BearerAuthOptions, type ResolvedConfig } from './config.js';
 import { ConfigError, InsufficientScopeError } from './errors.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
@@ -88,7 +88,9 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
     },
     async authenticate(req: RequestLike, required?: ScopeRequirement): Promise<AuthInfo<C>> {
       const requirement = compileRequirement(required);
-      const auth = await verifier.verify<C>(extractToken(req, settings));
+      const token = extractToken(req, settings);
+      checkTokenSyntax(token);
+      const auth = await verifier.verify<C>(token);
       if (!satisfies(auth.scopes, requirement)) throw new InsufficientScopeError(requirement.challenge);
       return auth;
     },

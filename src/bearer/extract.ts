@@ -30,17 +30,37 @@ export function tokenFromHeader(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   // Scheme names are case-insensitive (RFC 9110 §11.1); the separator is one or more spaces.
   const separator = value.charCodeAt(6);
-  if (value.length < 7 || (separator !== 0x20 && separator !== 0x09) || value.slice(0, 6).toLowerCase() !== 'bearer') {
-    if (value.length === 6 && value.toLowerCase() === 'bearer') throw new InvalidRequestError('malformed_request');
+  if (!startsWithBearer(value) || (separator !== 0x20 && separator !== 0x09)) {
+    if (value.length === 6 && startsWithBearer(value)) throw new InvalidRequestError('malformed_request');
     return undefined;
   }
   let start = 7;
   while (value.charCodeAt(start) === 0x20) start++;
   const token = value.slice(start);
-  if (separator === 0x09 || token === '' || !B64TOKEN.test(token)) {
-    throw new InvalidRequestError(token.includes(' ') ? 'several_tokens' : 'malformed_request');
-  }
+  if (separator === 0x09 || token === '') throw new InvalidRequestError('malformed_request');
+  if (token.includes(' ')) throw new InvalidRequestError('several_tokens');
   return token;
+}
+
+/**
+ * Throws InvalidRequestError unless `token` is an RFC 6750 b64token. Separate from extraction
+ * so the middleware can skip it for a token it verified before (the same string passed it).
+ */
+export function checkTokenSyntax(token: string): void {
+  if (!B64TOKEN.test(token)) throw new InvalidRequestError('malformed_request');
+}
+
+/** `bearer` in any case, without allocating a lowercased copy (this runs on every request). */
+function startsWithBearer(value: string): boolean {
+  return (
+    value.length >= 6 &&
+    (value.charCodeAt(0) | 0x20) === 0x62 && // b
+    (value.charCodeAt(1) | 0x20) === 0x65 && // e
+    (value.charCodeAt(2) | 0x20) === 0x61 && // a
+    (value.charCodeAt(3) | 0x20) === 0x72 && // r
+    (value.charCodeAt(4) | 0x20) === 0x65 && // e
+    (value.charCodeAt(5) | 0x20) === 0x72 // r
+  );
 }
 
 /** More than one Authorization header? Node keeps only the first in `headers`, so count raw ones. */
@@ -72,13 +92,14 @@ function bodyToken(req: RequestLike): string | undefined {
 }
 
 function checkToken(token: string): string {
-  if (token === '' || !B64TOKEN.test(token)) throw new InvalidRequestError('malformed_request');
+  checkTokenSyntax(token);
   return token;
 }
 
 /**
  * The request's one bearer token. Throws MissingTokenError (401) when there is none,
  * InvalidRequestError (400) when it is malformed, sent twice, or sent where it is not accepted.
+ * A token from the header still needs `checkTokenSyntax()` before it is verified.
  */
 export function extractToken(req: RequestLike, options: ExtractOptions): string {
   const header = req.headers.authorization;

@@ -3,7 +3,7 @@
  * only Node's request and response, so it runs under Express 4 and 5 (and Connect) alike.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extractToken, type ExtractOptions } from '../bearer/extract.js';
+import { checkTokenSyntax, extractToken, type ExtractOptions } from '../bearer/extract.js';
 import { sendRefusal } from '../bearer/respond.js';
 import { BearerError, InsufficientScopeError } from '../errors.js';
 import type { TokenVerifier } from '../jwt/verify.js';
@@ -36,6 +36,18 @@ export function createMiddleware(verifier: TokenVerifier, requirement: CompiledR
     else sendRefusal(res, error, settings.realm);
   };
 
+  const accept = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void, auth: AuthInfo): void => {
+    if (requirement.mode !== 'none' && !satisfies(auth.scopes, requirement)) {
+      const error = new InsufficientScopeError(requirement.challenge);
+      error.subject = auth.subject;
+      error.kid = auth.header.kid;
+      refuse(req, res, next, error);
+      return;
+    }
+    req.auth = auth;
+    next();
+  };
+
   return function requireToken(req, res, next) {
     let token: string;
     try {
@@ -44,18 +56,20 @@ export function createMiddleware(verifier: TokenVerifier, requirement: CompiledR
       refuse(req, res, next, error as BearerError);
       return;
     }
+    // A token seen before is answered synchronously: no syntax or signature check, no promise.
+    const hit = verifier.cached(token);
+    if (hit !== undefined) {
+      accept(req, res, next, hit);
+      return;
+    }
+    try {
+      checkTokenSyntax(token);
+    } catch (error) {
+      refuse(req, res, next, error as BearerError);
+      return;
+    }
     verifier.verify(token).then(
-      (auth) => {
-        if (!satisfies(auth.scopes, requirement)) {
-          const error = new InsufficientScopeError(requirement.challenge);
-          error.subject = auth.subject;
-          error.kid = auth.header.kid;
-          refuse(req, res, next, error);
-          return;
-        }
-        req.auth = auth;
-        next();
-      },
+      (auth) => accept(req, res, next, auth),
       (error: unknown) => {
         if (error instanceof BearerError) refuse(req, res, next, error);
         else next(error);

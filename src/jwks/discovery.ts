@@ -2,11 +2,12 @@
  * Finds an issuer's JWKS URL from `${issuer}/.well-known/openid-configuration` (OpenID Connect
  * Discovery §4), checking that the document speaks for that exact issuer, then keeps its keys.
  */
-import type { KeyObject } from 'node:crypto';
+import type { CryptoKey } from 'jose';
 import { checkUrl } from '../config.js';
 import { KeysFetchError, KeysUnavailableError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { fetchJson, FetchFailure } from './fetch.js';
+import type { KeySet } from './key-set.js';
 import { remoteKeySet, type KeySource, type KeySourceStatus, type RemoteKeySet, type RemoteSettings } from './remote.js';
 
 export function discoveryUrl(issuer: string): string {
@@ -29,7 +30,11 @@ export class DiscoveredKeySet implements KeySource {
     this.#logger = logger;
   }
 
-  async getKey(kid: unknown, alg: string): Promise<KeyObject> {
+  usableSet(now: number): KeySet | undefined {
+    return this.#source?.usableSet(now);
+  }
+
+  async getKey(kid: unknown, alg: string): Promise<CryptoKey> {
     const source = this.#source ?? (await this.#discover());
     if (!source) {
       const wait = Math.max(this.#nextAttemptAt - Date.now(), 1000);

@@ -3,19 +3,46 @@
  * allowed algorithm, imported once, and the rule that picks the key for a token header.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Algorithm } from '../config.js';
 import type { RefusalReason } from '../errors.js';
 import { FetchFailure } from './fetch.js';
 
 type KeyType = 'RSA' | 'EC' | 'OKP';
 
-interface KeyEntry {
+/** One published verification key: parsed once, imported for jose once per algorithm. */
+export class PublicKeyEntry {
   readonly kid: string | undefined;
   readonly kty: KeyType;
   readonly alg: string | undefined;
   readonly crv: string | undefined;
+  /** Node's view of the key, for equality checks between key sets. */
   readonly key: KeyObject;
+  readonly #forAlgorithm = new Map<string, Promise<CryptoKey>>();
+
+  constructor(kid: string | undefined, kty: KeyType, alg: string | undefined, crv: string | undefined, key: KeyObject) {
+    this.kid = kid;
+    this.kty = kty;
+    this.alg = alg;
+    this.crv = crv;
+    this.key = key;
+  }
+
+  /**
+   * The key as a WebCrypto CryptoKey bound to `alg`. jose verifies with CryptoKeys; handing it a
+   * KeyObject makes it convert on every call on Node 20, which costs more than the RSA check.
+   */
+  cryptoKey(alg: string): Promise<CryptoKey> {
+    let imported = this.#forAlgorithm.get(alg);
+    if (imported === undefined) {
+      imported = importJWK(this.key.export({ format: 'jwk' }) as JWK, alg) as Promise<CryptoKey>;
+      this.#forAlgorithm.set(alg, imported);
+    }
+    return imported;
+  }
 }
+
+type KeyEntry = PublicKeyEntry;
 
 /** Which key type (and curve) each algorithm needs. */
 const FITS: Readonly<Record<Algorithm, { kty: KeyType; crv?: string }>> = {
@@ -89,16 +116,22 @@ export class KeySet {
     return { set: new KeySet(entries), skipped };
   }
 
+  /** True when this set still holds `key` for that header: a cached verification stays valid. */
+  stillHolds(kid: unknown, alg: string, key: KeyObject): boolean {
+    const found = this.select(kid, alg);
+    return typeof found !== 'string' && (found.key === key || found.key.equals(key));
+  }
+
   /**
    * The key for a token header, or why there is none. A `kid` selects among keys with that id;
    * without one, the set must hold exactly one key fitting the algorithm.
    */
-  select(kid: unknown, alg: string): KeyObject | RefusalReason {
+  select(kid: unknown, alg: string): PublicKeyEntry | RefusalReason {
     if (kid !== undefined) {
       if (typeof kid !== 'string') return 'malformed_token';
       const candidates = this.#byKid.get(kid);
       if (!candidates) return 'unknown_key';
-      for (const entry of candidates) if (fits(entry, alg)) return entry.key;
+      for (const entry of candidates) if (fits(entry, alg)) return entry;
       return 'key_mismatch';
     }
     let found: KeyEntry | undefined;
@@ -107,7 +140,7 @@ export class KeySet {
       if (found) return 'ambiguous_key';
       found = entry;
     }
-    return found ? found.key : 'unknown_key';
+    return found ?? 'unknown_key';
   }
 }
 
@@ -128,5 +161,5 @@ function toEntry(jwk: unknown): KeyEntry | undefined {
     return undefined;
   }
   if (kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return undefined;
-  return { kid, kty, alg, crv: typeof crv === 'string' ? crv : undefined, key };
+  return new PublicKeyEntry(kid, kty, alg, typeof crv === 'string' ? crv : undefined, key);
 }

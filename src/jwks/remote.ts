@@ -2,7 +2,7 @@
  * The signing keys behind one JWKS URL, kept fresh without making requests wait: one fetch at a
  * time, refresh ahead of expiry, a cooldown on unknown key ids, and stale-if-error on outages.
  */
-import type { KeyObject } from 'node:crypto';
+import type { CryptoKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Algorithm, ResolvedConfig } from '../config.js';
 import { InvalidTokenError, KeysFetchError, KeysUnavailableError } from '../errors.js';
@@ -12,8 +12,10 @@ import { KeySet } from './key-set.js';
 
 /** Where the keys of a token come from: a JWKS URL, or one found through discovery. */
 export interface KeySource {
+  /** The key set usable now without waiting (see RemoteKeySet.usableSet), if any. */
+  usableSet(now: number): KeySet | undefined;
   /** The key for a token header. Throws InvalidTokenError or KeysUnavailableError. */
-  getKey(kid: unknown, alg: string): Promise<KeyObject>;
+  getKey(kid: unknown, alg: string): Promise<CryptoKey>;
   /** Fetches the keys now unless a fresh set is held. Throws KeysFetchError. */
   ready(): Promise<void>;
   status(): KeySourceStatus;
@@ -63,15 +65,29 @@ export class RemoteKeySet implements KeySource {
     this.#logger = logger;
   }
 
-  async getKey(kid: unknown, alg: string): Promise<KeyObject> {
-    const now = Date.now();
-    let set = this.#set;
+  /**
+   * The key set a request may use right now without waiting: fresh, or stale during an outage
+   * (stale-if-error). Starts a background refresh when one is due. Undefined: the caller must wait.
+   */
+  usableSet(now: number): KeySet | undefined {
+    const set = this.#set;
+    if (set === undefined) return undefined;
     const age = now - this.#fetchedAt;
-    if (set === undefined || age >= this.#ttlMs) {
-      set = await this.#expiredOrMissing(now);
-    } else if (age >= this.#ttlMs * REFRESH_AHEAD && now >= this.#nextAttemptAt) {
-      void this.#refresh();
+    if (age < this.#ttlMs) {
+      if (age >= this.#ttlMs * REFRESH_AHEAD && now >= this.#nextAttemptAt) void this.#refresh();
+      return set;
     }
+    if (this.#lastFailure && age < this.#ttlMs + this.#settings.keyCache.staleIfError * 1000) {
+      // An outage is in progress: serve the last good set at once and retry in the background.
+      if (now >= this.#nextAttemptAt) void this.#refresh();
+      return set;
+    }
+    return undefined;
+  }
+
+  async getKey(kid: unknown, alg: string): Promise<CryptoKey> {
+    const now = Date.now();
+    const set = this.usableSet(now) ?? (await this.#awaitKeys(now));
     let found = set.select(kid, alg);
     if (found === 'unknown_key') {
       // A new key id may mean a rotation: look again, at most once per cooldown.
@@ -84,22 +100,17 @@ export class RemoteKeySet implements KeySource {
       }
     }
     if (typeof found === 'string') throw new InvalidTokenError(found);
-    return found;
+    return found.cryptoKey(alg);
   }
 
-  /** A key set for a request when the held one is missing or past its lifetime. */
-  async #expiredOrMissing(now: number): Promise<KeySet> {
-    const held = this.#set;
-    const withinStale = held !== undefined && now - this.#fetchedAt < this.#ttlMs + this.#settings.keyCache.staleIfError * 1000;
-    if (held && withinStale && this.#lastFailure) {
-      // An outage is in progress: serve the last good set at once and retry in the background.
-      if (now >= this.#nextAttemptAt) void this.#refresh();
-      return held;
-    }
+  /** Waits for a key set when none is usable: the first one, or a refresh after an idle spell. */
+  async #awaitKeys(now: number): Promise<KeySet> {
     if (this.#inflight || now >= this.#nextAttemptAt) {
       const fresh = await this.#refresh();
       if (fresh) return fresh;
-      if (held && withinStale) return held;
+      // The refresh just failed: the last good set may still serve (stale-if-error).
+      const stale = this.usableSet(Date.now());
+      if (stale) return stale;
     }
     throw this.#unavailable(Date.now());
   }

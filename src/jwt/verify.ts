@@ -10,39 +10,45 @@ import { remoteKeySet, type KeySource, type KeySourceStatus } from '../jwks/remo
 import { errorFacts } from '../log.js';
 import { grantedScopes } from '../scopes.js';
 import type { AuthInfo, Claims, TokenHeader } from '../types.js';
+import { VerifiedTokenCache } from './token-cache.js';
 
 /** RFC 9068 §2.2: claims a JWT access token must carry in the strict profile. */
 const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 
 type GetKey = (header: JWTHeaderParameters) => ReturnType<KeySource['getKey']>;
 
+interface Route {
+  readonly source: KeySource;
+  readonly getKey: GetKey;
+}
+
+function routeTo(source: KeySource): Route {
+  return { source, getKey: (header) => source.getKey(header.kid, header.alg!) };
+}
+
 export class TokenVerifier {
   readonly config: ResolvedConfig;
   readonly #joseOptions: JWTVerifyOptions;
-  /** The one key source when all issuers share a JWKS URL. */
-  readonly #source: KeySource | undefined;
-  readonly #getKey: GetKey | undefined;
-  /** Key sources per issuer when each is discovered. */
-  readonly #byIssuer: ReadonlyMap<string, KeySource>;
+  /** The key source when there is only one (all issuers share a JWKS URL, or one is discovered). */
+  readonly #single: Route | undefined;
+  /** Key sources per issuer. */
+  readonly #byIssuer: ReadonlyMap<string, Route>;
+  readonly #cache: VerifiedTokenCache;
 
   constructor(config: ResolvedConfig) {
     this.config = config;
     const settings = { algorithms: config.algorithms, keyCache: config.keyCache, allowInsecureHttp: config.allowInsecureHttp };
-    const byIssuer = new Map<string, KeySource>();
+    const byIssuer = new Map<string, Route>();
     if (config.jwksUri !== undefined) {
-      const source = remoteKeySet(config.jwksUri, settings, config.logger);
-      this.#source = source;
-      this.#getKey = (header) => source.getKey(header.kid, header.alg!);
-      for (const issuer of config.issuers) byIssuer.set(issuer, source);
+      const route = routeTo(remoteKeySet(config.jwksUri, settings, config.logger));
+      for (const issuer of config.issuers) byIssuer.set(issuer, route);
+      this.#single = route;
     } else {
-      for (const issuer of config.issuers) byIssuer.set(issuer, new DiscoveredKeySet(issuer, settings, config.logger));
-      if (byIssuer.size === 1) {
-        const source = byIssuer.values().next().value!;
-        this.#source = source;
-        this.#getKey = (header) => source.getKey(header.kid, header.alg!);
-      }
+      for (const issuer of config.issuers) byIssuer.set(issuer, routeTo(new DiscoveredKeySet(issuer, settings, config.logger)));
+      this.#single = byIssuer.size === 1 ? byIssuer.values().next().value : undefined;
     }
     this.#byIssuer = byIssuer;
+    this.#cache = new VerifiedTokenCache(config.tokenCache.max);
     this.#joseOptions = Object.freeze({
       algorithms: [...config.algorithms],
       issuer: [...config.issuers],
@@ -55,50 +61,64 @@ export class TokenVerifier {
   }
 
   /**
+   * The verification of a token seen before, if it still holds: synchronous, no signature
+   * check. Undefined means "verify it" (never "invalid").
+   */
+  cached<C extends object = Claims>(token: string): AuthInfo<C> | undefined {
+    return this.#cache.get(token, Date.now()) as AuthInfo<C> | undefined;
+  }
+
+  /**
    * Verifies a bearer token: structure, signature against the JWKS, algorithm, `exp` (required),
    * `nbf`, `iat`, issuer and audience. Throws InvalidTokenError or KeysUnavailableError.
    */
   async verify<C extends object = Claims>(token: string): Promise<AuthInfo<C>> {
+    const hit = this.#cache.get(token, Date.now());
+    if (hit !== undefined) return hit as AuthInfo<C>;
     precheck(token, this.config.maxTokenLength);
-    let getKey = this.#getKey;
-    if (!getKey) getKey = this.#keyByIssuer(token);
+    const route = this.#single ?? this.#routeByIssuer(token);
     let payload: Record<string, unknown>;
     let header: JWTHeaderParameters;
     try {
-      ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, this.#joseOptions));
+      ({ payload, protectedHeader: header } = await jwtVerify(token, route.getKey, this.#joseOptions));
     } catch (error) {
       throw this.#refusal(error, token);
     }
-    const { iat } = payload;
-    if (typeof iat === 'number' && iat > Date.now() / 1000 + this.config.clockTolerance) {
+    const now = Date.now();
+    const { iat, exp } = payload as { iat?: unknown; exp: number };
+    if (typeof iat === 'number' && iat > now / 1000 + this.config.clockTolerance) {
       throw new InvalidTokenError('issued_in_future');
     }
-    return toAuthInfo<C>(token, header, payload, this.config.scopeClaims);
+    const auth = toAuthInfo<C>(token, header, payload, this.config.scopeClaims);
+    const { maxTokenAge } = this.config;
+    const expiresAtMs = maxTokenAge === undefined ? exp * 1000 : Math.min(exp, (iat as number) + maxTokenAge) * 1000;
+    this.#cache.add(token, auth, route.source, expiresAtMs, now);
+    return auth;
   }
 
   /** Fetches every key set now (and runs discovery). Throws KeysFetchError naming the URL. */
   async ready(): Promise<void> {
-    await Promise.all([...new Set(this.#byIssuer.values())].map((source) => source.ready()));
+    await Promise.all([...new Set(this.#byIssuer.values())].map((route) => route.source.ready()));
   }
 
   /** Per issuer: which keys are held, how old, and whether fetches fail. For readiness probes. */
   status(): Record<string, KeySourceStatus> {
     const out: Record<string, KeySourceStatus> = {};
-    for (const [issuer, source] of this.#byIssuer) out[issuer] = source.status();
+    for (const [issuer, route] of this.#byIssuer) out[issuer] = route.source.status();
     return out;
   }
 
   /** With several discovered issuers, the (unverified) `iss` picks the key source; jose checks it after. */
-  #keyByIssuer(token: string): GetKey {
+  #routeByIssuer(token: string): Route {
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;
     } catch {
       throw new InvalidTokenError('malformed_token');
     }
-    const source = typeof iss === 'string' ? this.#byIssuer.get(iss) : undefined;
-    if (!source) throw new InvalidTokenError('unexpected_issuer');
-    return (header) => source.getKey(header.kid, header.alg!);
+    const route = typeof iss === 'string' ? this.#byIssuer.get(iss) : undefined;
+    if (!route) throw new InvalidTokenError('unexpected_issuer');
+    return route;
   }
 
   #refusal(error: unknown, token: string): BearerError {
@@ -182,6 +202,18 @@ function firstString(...values: unknown[]): string | undefined {
   return undefined;
 }
 
+/**
+ * Cached verifications are shared between requests, so what a handler receives is frozen:
+ * one request cannot change what the next one sees.
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
 export function toAuthInfo<C extends object>(
   token: string,
   header: JWTHeaderParameters,
@@ -189,13 +221,13 @@ export function toAuthInfo<C extends object>(
   scopeClaims: readonly string[],
 ): AuthInfo<C> {
   const subject = typeof claims.sub === 'string' ? claims.sub : undefined;
-  return {
+  return deepFreeze({
     token,
     header: header as TokenHeader,
     claims: claims as C,
-    scopes: Object.freeze(grantedScopes(claims, scopeClaims)),
+    scopes: grantedScopes(claims, scopeClaims),
     subject,
     clientId: firstString(claims.client_id, claims.azp, claims.unique_name, claims.sub),
     expiresAt: claims.exp as number,
-  };
+  });
 }

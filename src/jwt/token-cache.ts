@@ -1,0 +1,86 @@
+/**
+ * Verified tokens by their exact string: a repeated token skips the signature check, but never
+ * outlives its `exp` and is dropped as soon as its signing key leaves the published key set.
+ */
+import type { KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { KeySet } from '../jwks/key-set.js';
+import type { KeySource } from '../jwks/remote.js';
+import type { AuthInfo } from '../types.js';
+
+interface Entry {
+  /** The exact token: the map key is only its tail, so a hit compares the whole string. */
+  readonly token: string;
+  readonly auth: AuthInfo<object>;
+  /** When the entry stops counting: `exp` (and `iat + maxTokenAge`), in ms. */
+  readonly expiresAtMs: number;
+  readonly source: KeySource;
+  readonly key: KeyObject;
+  /** The key set last seen holding `key`; compared by identity, rechecked when it changes. */
+  set: KeySet;
+}
+
+/**
+ * The map key is the token's last characters, which lie in its signature: hashing 40
+ * pseudo-random characters instead of a whole JWT is most of the cost of a hit. A different
+ * token with the same tail (an attacker cannot make one that verifies) is simply a miss.
+ */
+const KEY_LENGTH = 40;
+const keyOf = (token: string): string => (token.length > KEY_LENGTH ? token.slice(-KEY_LENGTH) : token);
+
+/**
+ * Only successes are cached. Caching failures would let anyone fill the LRU with garbage and
+ * push out real clients' entries, and it would not slow an attacker, who can vary the token.
+ */
+export class VerifiedTokenCache {
+  readonly #lru: LRUCache<string, Entry> | undefined;
+
+  constructor(max: number) {
+    this.#lru = max > 0 ? new LRUCache<string, Entry>({ max }) : undefined;
+  }
+
+  get size(): number {
+    return this.#lru?.size ?? 0;
+  }
+
+  /** The cached verification of `token`, if it still holds at `now`. */
+  get(token: string, now: number): AuthInfo<object> | undefined {
+    const lru = this.#lru;
+    if (lru === undefined) return undefined;
+    const key = keyOf(token);
+    const entry = lru.get(key);
+    if (entry === undefined || entry.token !== token) return undefined;
+    if (now >= entry.expiresAtMs) {
+      lru.delete(key);
+      return undefined;
+    }
+    // The key set must be usable without waiting; if it is due for a blocking refresh, the
+    // caller verifies the slow way, which waits for it (so a removed key is noticed).
+    const set = entry.source.usableSet(now);
+    if (set === undefined) return undefined;
+    if (set !== entry.set) {
+      const { kid, alg } = entry.auth.header;
+      if (!set.stillHolds(kid, alg, entry.key)) {
+        lru.delete(key);
+        return undefined;
+      }
+      entry.set = set;
+    }
+    return entry.auth;
+  }
+
+  /** Remembers a verification that just succeeded with a key of `source`. */
+  add(token: string, auth: AuthInfo<object>, source: KeySource, expiresAtMs: number, now: number): void {
+    const lru = this.#lru;
+    if (lru === undefined || now >= expiresAtMs) return;
+    const set = source.usableSet(now);
+    if (set === undefined) return;
+    const entry = set.select(auth.header.kid, auth.header.alg);
+    if (typeof entry === 'string') return;
+    lru.set(keyOf(token), { token, auth, expiresAtMs, source, key: entry.key, set });
+  }
+
+  clear(): void {
+    this.#lru?.clear();
+  }
+}
