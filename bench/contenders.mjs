@@ -1,0 +1,112 @@
+/**
+ * The contenders: one Express 5 route, GET /orders requiring scope `orders.read`, guarded by
+ * each library as its own documentation sets it up. `cfg` comes from the bench's local issuer.
+ */
+import { createRequire } from 'node:module';
+import { pino } from 'pino';
+
+const require = createRequire(import.meta.url);
+const SCOPE = 'orders.read';
+const ok = (_req, res) => res.json({ ok: true });
+const bearer = (req) => /^Bearer ([^ ]+)$/i.exec(req.headers.authorization ?? '')?.[1];
+const hasScope = (claims) => typeof claims?.scope === 'string' && claims.scope.split(' ').includes(SCOPE);
+const refuse = (res, status) => res.status(status).json({ error: status === 403 ? 'insufficient_scope' : 'invalid_token' });
+
+export const contenders = {
+  /** The ceiling: the same route with no authentication at all. */
+  'no auth': async (app) => {
+    app.get('/orders', ok);
+  },
+
+  'cyberark-bearer': async (app, cfg, hooks = {}) => {
+    const { createBearerAuth } = await import('../dist/index.js');
+    const logger = hooks.logger ?? pino({ level: 'silent' });
+    const auth = createBearerAuth({ ...cfg, logger });
+    app.get('/orders', auth.requireToken(SCOPE), ok);
+  },
+
+  'express-oauth2-jwt-bearer': async (app, cfg) => {
+    const { auth, requiredScopes } = require('express-oauth2-jwt-bearer');
+    app.get('/orders', auth({ issuer: cfg.issuer, jwksUri: cfg.jwksUri, audience: cfg.audience, tokenSigningAlg: 'RS256' }), requiredScopes(SCOPE), ok);
+    app.use((err, _req, res, _next) => refuse(res, err.status ?? 401));
+  },
+
+  'express-jwt + jwks-rsa': async (app, cfg) => {
+    const { expressjwt } = require('express-jwt');
+    const jwksRsa = require('jwks-rsa');
+    const check = expressjwt({
+      secret: jwksRsa.expressJwtSecret({ jwksUri: cfg.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 }),
+      audience: cfg.audience,
+      issuer: cfg.issuer,
+      algorithms: ['RS256'],
+    });
+    app.get('/orders', check, (req, res, next) => (hasScope(req.auth) ? next() : refuse(res, 403)), ok);
+    app.use((err, _req, res, _next) => refuse(res, err.status ?? 401));
+  },
+
+  'aws-jwt-verify': async (app, cfg) => {
+    const { JwtRsaVerifier } = require('aws-jwt-verify');
+    const verifier = JwtRsaVerifier.create({ issuer: cfg.issuer, audience: cfg.audience, jwksUri: cfg.jwksUri });
+    // aws-jwt-verify fetches only https; hydrate it with the key set, as its docs suggest at boot.
+    verifier.cacheJwks(await (await fetch(cfg.jwksUri)).json());
+    app.get('/orders', async (req, res, next) => {
+      const token = bearer(req);
+      if (!token) return refuse(res, 401);
+      let claims;
+      try {
+        claims = await verifier.verify(token);
+      } catch {
+        return refuse(res, 401);
+      }
+      if (!hasScope(claims)) return refuse(res, 403);
+      req.auth = claims;
+      next();
+    }, ok);
+  },
+
+  'fast-jwt (cache)': async (app, cfg) => {
+    const { createVerifier } = require('fast-jwt');
+    const buildGetJwks = require('get-jwks');
+    const jwksUrl = new URL(cfg.jwksUri);
+    const getJwks = buildGetJwks({ jwksPath: jwksUrl.pathname, providerDiscovery: false });
+    const verify = createVerifier({
+      key: async ({ header }) => getJwks.getPublicKey({ kid: header.kid, alg: header.alg, domain: jwksUrl.origin }),
+      algorithms: ['RS256'],
+      allowedAud: cfg.audience,
+      allowedIss: cfg.issuer,
+      cache: true,
+    });
+    app.get('/orders', async (req, res, next) => {
+      const token = bearer(req);
+      if (!token) return refuse(res, 401);
+      let claims;
+      try {
+        claims = await verify(token);
+      } catch {
+        return refuse(res, 401);
+      }
+      if (!hasScope(claims)) return refuse(res, 403);
+      req.auth = claims;
+      next();
+    }, ok);
+  },
+
+  /** What a careful user writes by hand with jose: remote JWKS + jwtVerify on every request. */
+  'jose (minimal)': async (app, cfg) => {
+    const { createRemoteJWKSet, jwtVerify } = await import('jose');
+    const jwks = createRemoteJWKSet(new URL(cfg.jwksUri));
+    app.get('/orders', async (req, res, next) => {
+      const token = bearer(req);
+      if (!token) return refuse(res, 401);
+      let claims;
+      try {
+        ({ payload: claims } = await jwtVerify(token, jwks, { issuer: cfg.issuer, audience: cfg.audience, algorithms: ['RS256'] }));
+      } catch {
+        return refuse(res, 401);
+      }
+      if (!hasScope(claims)) return refuse(res, 403);
+      req.auth = claims;
+      next();
+    }, ok);
+  },
+};

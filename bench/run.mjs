@@ -1,0 +1,220 @@
+/**
+ * `npm run bench`: cyberark-bearer against its peers on one machine in one run, plus the
+ * verify() micro-benchmark, a cold start, and memory with 100 000 tokens. Writes RESULTS.md.
+ */
+import { fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createTestIssuer } from '../dist/testing.js';
+import { contenders } from './contenders.mjs';
+
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
+const ROUNDS = env('BENCH_ROUNDS', 3);
+const DURATION = env('BENCH_DURATION', 6); // seconds per measured run (same, pool)
+const WARMUP = env('BENCH_WARMUP', 2); // seconds of unmeasured load first
+const CONNECTIONS = env('BENCH_CONNECTIONS', 16);
+const FRESH = env('BENCH_FRESH_TOKENS', 15_000); // never-seen tokens per fresh run
+const MEMORY_TOKENS = env('BENCH_MEMORY_TOKENS', 100_000);
+const names = process.env.BENCH_CONTENDERS ? process.env.BENCH_CONTENDERS.split(',') : Object.keys(contenders);
+const scenarios = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : ['same', 'pool', 'fresh'];
+const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
+
+const issuer = await createTestIssuer({ appId: 'orders-api', audience: 'orders-api', tokenLifetime: 5 * 3600 });
+const cfg = issuer.options;
+const mint = (i) => issuer.mint({ scope: 'orders.read', jti: `t-${i}` });
+
+log(`minting tokens: 1 + 1000 (pool) + ${FRESH} (fresh) + 1000 (warm-up)`);
+const tokens = {
+  same: [mint('same')],
+  pool: Array.from({ length: 1000 }, (_, i) => mint(`pool-${i}`)),
+  fresh: Array.from({ length: FRESH }, (_, i) => mint(`fresh-${i}`)),
+  warm: Array.from({ length: 1000 }, (_, i) => mint(`warm-${i}`)),
+};
+
+function startServer(name) {
+  const child = fork(here('./server.mjs'), [], {
+    env: { ...process.env, BENCH_CONTENDER: name, BENCH_CONFIG: JSON.stringify(cfg) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ask = () =>
+    new Promise((resolve) => {
+      child.once('message', resolve);
+      child.send({ type: 'stats' });
+    });
+  const ready = new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`${name} server exited with ${code}`)));
+  });
+  return { child, ready, stats: ask, stop: () => child.kill('SIGKILL') };
+}
+
+/** Load with autocannon; `pick(i)` gives the token of the i-th request. */
+function load(port, { pick, duration, amount, connections = CONNECTIONS }) {
+  let i = 0;
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    ...(amount ? { amount } : { duration }),
+    requests: [{
+      method: 'GET',
+      path: '/orders',
+      setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${pick(i++)}` } }),
+    }],
+  });
+}
+
+async function call(port, token) {
+  const res = await fetch(`http://127.0.0.1:${port}/orders`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return res.status;
+}
+
+/** Each contender must answer correctly before it is timed. */
+async function sanityCheck(name, port) {
+  const wrongScope = issuer.mint({ scope: 'orders.write' });
+  const expired = issuer.mint({ scope: 'orders.read', exp: Math.floor(Date.now() / 1000) - 3600 });
+  const got = [await call(port, tokens.same[0]), await call(port), await call(port, wrongScope), await call(port, expired)];
+  const want = name === 'no auth' ? [200, 200, 200, 200] : [200, 401, 403, 401];
+  if (got.join() !== want.join()) throw new Error(`${name} answered ${got} instead of ${want}`);
+}
+
+async function measure(name, scenario) {
+  const server = startServer(name);
+  const port = await server.ready;
+  try {
+    await sanityCheck(name, port);
+    const set = tokens[scenario];
+    // Warm-up: JIT, JWKS, connections. Fresh runs warm up on other tokens, so theirs stay unseen.
+    const warmSet = scenario === 'fresh' ? tokens.warm : set;
+    await load(port, { pick: (i) => warmSet[i % warmSet.length], duration: WARMUP });
+    const before = await server.stats();
+    const result = await load(port, scenario === 'fresh'
+      ? { pick: (i) => set[i % set.length], amount: set.length }
+      : { pick: (i) => set[i % set.length], duration: DURATION });
+    const after = await server.stats();
+    const seconds = (new Date(result.finish) - new Date(result.start)) / 1000;
+    const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
+    return {
+      rps: result.requests.total / seconds,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      cpuPerRequest: cpuMicros / result.requests.total,
+      bad: result.non2xx + result.errors + result.timeouts,
+      total: result.requests.total,
+    };
+  } finally {
+    server.stop();
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = {}; // scenario -> name -> [run]
+
+for (const scenario of scenarios) {
+  results[scenario] = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    // Interleave, rotating the order each round so no contender always runs first or last.
+    const order = names.map((_, k) => names[(k + round) % names.length]);
+    for (const name of order) {
+      const run = await measure(name, scenario);
+      (results[scenario][name] ??= []).push(run);
+      log(`${scenario} round ${round + 1}/${ROUNDS} ${name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(0)} us CPU/req${run.bad ? `, ${run.bad} BAD` : ''}`);
+    }
+  }
+}
+
+function runChild(script, extraEnv = {}) {
+  const out = execFileSync(process.execPath, ['--expose-gc', here(script)], {
+    env: { ...process.env, BENCH_CONFIG: JSON.stringify(cfg), ...extraEnv },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(out.toString());
+}
+
+log('micro-benchmark of verify()');
+const micro = runChild('./micro.mjs');
+log('cold start');
+const cold = await coldStart();
+log(`memory with ${MEMORY_TOKENS} distinct tokens`);
+const memory = runChild('./memory.mjs', { BENCH_MEMORY_TOKENS: String(MEMORY_TOKENS) });
+await issuer.close();
+
+/** 200 concurrent requests on a server that has never fetched the keys. */
+async function coldStart() {
+  const before = issuer.jwksFetches;
+  const server = startServer('cyberark-bearer');
+  const port = await server.ready;
+  try {
+    const started = performance.now();
+    const latencies = await Promise.all(Array.from({ length: 200 }, async () => {
+      const t0 = performance.now();
+      const status = await call(port, tokens.same[0]);
+      return { status, ms: performance.now() - t0 };
+    }));
+    const wall = performance.now() - started;
+    const stats = await server.stats();
+    return {
+      fetches: issuer.jwksFetches - before,
+      statuses: [...new Set(latencies.map((l) => l.status))],
+      slowestMs: Math.max(...latencies.map((l) => l.ms)),
+      fetchMs: stats.fetches[0],
+      wallMs: wall,
+    };
+  } finally {
+    server.stop();
+  }
+}
+
+writeFileSync(here('./RESULTS.md'), report());
+log('wrote bench/RESULTS.md');
+
+function report() {
+  const versions = (pkg) => {
+    try {
+      return JSON.parse(readFileSync(here(`./node_modules/${pkg}/package.json`))).version;
+    } catch {
+      return JSON.parse(readFileSync(here(`../node_modules/${pkg}/package.json`))).version;
+    }
+  };
+  const own = JSON.parse(readFileSync(here('../package.json'))).version;
+  const lines = [];
+  const f0 = (n) => n.toFixed(0);
+  const ratio = (a, b) => (b ? (a / b).toFixed(2) : 'n/a');
+  lines.push('# Benchmark results', '');
+  lines.push(`Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Only ratios within this one run mean anything: the machine is shared and noisy.`, '');
+  lines.push(`- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`);
+  lines.push(`- Node ${process.version}; Express ${versions('express')}; cyberark-bearer ${own} (jose ${versions('jose')}); express-oauth2-jwt-bearer ${versions('express-oauth2-jwt-bearer')}; express-jwt ${versions('express-jwt')} + jwks-rsa ${versions('jwks-rsa')}; aws-jwt-verify ${versions('aws-jwt-verify')}; fast-jwt ${versions('fast-jwt')} (+ get-jwks ${versions('get-jwks')}); autocannon ${versions('autocannon')}`);
+  lines.push(`- Load: autocannon in the bench process, ${CONNECTIONS} connections, to one server process per contender on 127.0.0.1; ${WARMUP} s warm-up, then ${DURATION} s measured (fresh: ${FRESH} never-seen tokens); ${ROUNDS} rounds, contenders interleaved in rotating order. RS256 tokens of 2048-bit keys, CyberArk-shaped claims, one route requiring \`orders.read\`.`);
+  lines.push('- Columns: median over rounds (min–max); CPU is the server process\'s user+system time per request, all its threads included.', '');
+  const scenarioTitle = { same: 'Same token on every request', pool: 'Pool of 1 000 clients\' tokens in rotation', fresh: 'Fresh token on every request (pure verification cost)' };
+  for (const scenario of scenarios) {
+    const rows = results[scenario];
+    const med = (name, key) => median(rows[name].map((r) => r[key]));
+    const ceiling = rows['no auth'] ? med('no auth', 'rps') : undefined;
+    const auth0 = rows['express-oauth2-jwt-bearer'] ? med('express-oauth2-jwt-bearer', 'rps') : undefined;
+    lines.push(`## ${scenarioTitle[scenario]}`, '');
+    lines.push('| contender | req/s | × no auth | × express-oauth2-jwt-bearer | p50 ms | p99 ms | CPU µs/req | non-2xx |');
+    lines.push('|---|---|---|---|---|---|---|---|');
+    for (const name of names) {
+      const runs = rows[name];
+      const rps = runs.map((r) => r.rps);
+      lines.push(`| ${name === 'cyberark-bearer' ? '**cyberark-bearer**' : name} | ${f0(med(name, 'rps'))} (${f0(Math.min(...rps))}–${f0(Math.max(...rps))}) | ${ratio(med(name, 'rps'), ceiling)} | ${ratio(med(name, 'rps'), auth0)} | ${med(name, 'p50')} | ${med(name, 'p99')} | ${f0(med(name, 'cpuPerRequest'))} | ${runs.reduce((a, r) => a + r.bad, 0)} |`);
+    }
+    lines.push('');
+  }
+  lines.push('## verify() micro-benchmark (in process, no HTTP)', '');
+  lines.push('| operation | per second | µs each |', '|---|---|---|');
+  for (const row of micro) lines.push(`| ${row.label} | ${f0(row.perSecond)} | ${(1e6 / row.perSecond).toFixed(2)} |`);
+  lines.push('');
+  lines.push('## Cold start: 200 concurrent requests on a server that has no keys yet', '');
+  lines.push(`JWKS fetches: **${cold.fetches}**; statuses: ${cold.statuses.join(', ')}; key fetch took ${cold.fetchMs} ms (server log); slowest request ${cold.slowestMs.toFixed(1)} ms; all 200 answered in ${cold.wallMs.toFixed(1)} ms.`, '');
+  lines.push(`## Memory: ${MEMORY_TOKENS.toLocaleString('en')} distinct valid tokens through verify()`, '');
+  lines.push('| token cache (max entries) | entries held | RSS before → after (MiB) | heap used after GC (MiB) | verified/s |', '|---|---|---|---|---|');
+  for (const row of memory) lines.push(`| ${row.max} | ${row.size} | ${row.rssBefore} → ${row.rssAfter} | ${row.heapAfterGc} | ${f0(row.perSecond)} |`);
+  lines.push('');
+  return lines.join('\n');
+}
