@@ -194,6 +194,35 @@ describe('getToken()', () => {
     expect(error).toBeInstanceOf(TokenUnavailableError);
   });
 
+  it('never serves a cached token to an instance with a wrong secret', async () => {
+    const { client, options } = newClient(['orders.read']);
+    await client.getToken();
+    const impostor = createClientCredentials({ ...options, clientSecret: 'not the secret' });
+    await expect(impostor.getToken()).rejects.toBeInstanceOf(TokenRequestError);
+  });
+
+  it('without expires_in, keeps a JWT until its exp, and anything else for 5 minutes', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    const jwt = issuer.mint({ exp: Math.floor(Date.now() / 1000) + 600 });
+    const server = await scriptedServer([json(200, { access_token: jwt, token_type: 'bearer' }), json(200, { access_token: 'opaque-1' }), tokenAnswer('opaque-2')]);
+    try {
+      const client = createClientCredentials({ tokenUrl: `${server.url}/t`, clientId: 'svc', clientSecret: 's', logger: silent, env: {} });
+      const first = await client.getAccessToken();
+      expect(first.expiresAt).toBe(Math.floor(Date.now() / 1000) + 600);
+      vi.setSystemTime(Date.now() + 539_000);
+      expect(await client.getToken()).toBe(jwt);
+      vi.setSystemTime(Date.now() + 2000);
+      expect(await client.getToken()).toBe('opaque-1');
+      vi.setSystemTime(Date.now() + 239_000);
+      expect(await client.getToken()).toBe('opaque-1');
+      vi.setSystemTime(Date.now() + 2000);
+      expect(await client.getToken()).toBe('opaque-2');
+      expect(server.received).toHaveLength(3);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('forgets the cached token on invalidate()', async () => {
     const { client } = newClient();
     const first = await client.getToken();
