@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^cyberark-bearer\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^cyberark-bearer\/client$/, replacement: src('client/index.ts') },
       { find: /^cyberark-bearer$/, replacement: src('index.ts') },
     ],
   },

@@ -18,8 +18,9 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
   const app = express();
   const orders: Order[] = [{ id: 1, item: 'widget', quantity: 3, createdBy: 'seed' }];
 
-  // Each request gets `req.log`; cyberark-bearer logs its refusals through it.
-  app.use(pinoHttp({ logger, autoLogging: false }));
+  // Each request gets `req.log`; cyberark-bearer logs its refusals through it. pino-http binds the
+  // request, headers included, to every line of `req.log`: drop the credentials from it.
+  app.use(pinoHttp({ logger, autoLogging: false, serializers: { req: withoutCredentials } }));
   app.use(express.json({ limit: '16kb' }));
 
   app.get('/health', (_req, res) => {
@@ -59,4 +60,11 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
   };
   app.use(onError);
   return app;
+}
+
+/** pino-http's serialized request without the headers that carry credentials. */
+function withoutCredentials(req: { headers?: Record<string, unknown> }): object {
+  if (!req.headers) return req;
+  const { authorization: _authorization, cookie: _cookie, ...headers } = req.headers;
+  return { ...req, headers };
 }

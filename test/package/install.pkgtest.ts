@@ -1,6 +1,7 @@
 /**
  * The package as users install it: `npm pack`, install the tarball into a clean folder, then use
- * it from CommonJS, ESM and strict TypeScript (both module systems), with express from npm.
+ * it from CommonJS, ESM and strict TypeScript (both module systems), with express from npm,
+ * and run the installed `cyberark-bearer` command.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -37,6 +38,7 @@ const expected = { ok: 200, body: { caller: 'test-client@cyberark.cloud.0000' },
 const typescriptUse = `import express from 'express';
 import { createBearerAuth, type AuthInfo } from 'cyberark-bearer';
 import { createTestIssuer } from 'cyberark-bearer/testing';
+import { createClientCredentials, TokenRequestError, TokenUnavailableError, type AccessToken } from 'cyberark-bearer/client';
 
 export async function main(): Promise<void> {
   const issuer = await createTestIssuer({ appId: 'pkg' });
@@ -49,8 +51,44 @@ export async function main(): Promise<void> {
   });
   // @ts-expect-error -- two scope arguments are refused by the types
   auth.requireToken('a', 'b');
+
+  const orders = createClientCredentials({ tokenUrl: issuer.tokenUrl, clientId: 'svc', clientSecret: 's', scope: ['a'] });
+  const token: AccessToken = await orders.getAccessToken();
+  const res: Response = await orders.fetch('http://127.0.0.1:1/x', { method: 'POST', body: token.token });
+  try {
+    await orders.getToken();
+  } catch (error) {
+    if (error instanceof TokenRequestError) console.log(error.error, error.errorDescription, res.status);
+    if (error instanceof TokenUnavailableError) console.log(error.kind, error.attempts);
+  }
+  // @ts-expect-error -- only 'body' and 'basic' exist
+  createClientCredentials({ authMethod: 'post' });
 }
 `;
+
+/** A service calling an API with the client: one token request for three calls. */
+const clientUsage = (load: string) => `${load}
+(async () => {
+  const issuer = await testing.createTestIssuer({ appId: 'pkg', clients: [{ clientId: 'svc', clientSecret: 'pkg-secret', scopes: ['a'] }] });
+  const silent = require('pino')({ level: 'silent' });
+  const auth = bearer.createBearerAuth({ ...issuer.options, logger: silent });
+  const app = express();
+  app.get('/x', auth.requireToken('a'), (req, res) => res.json({ caller: req.auth.clientId }));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = 'http://127.0.0.1:' + server.address().port + '/x';
+  const orders = client.createClientCredentials({ tenantUrl: issuer.url, appId: 'pkg', clientId: 'svc', clientSecret: 'pkg-secret', scope: 'a', logger: silent, env: {} });
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push((await orders.fetch(url)).status);
+  let sameConfigError = false;
+  try { client.createClientCredentials({ env: {} }); } catch (e) { sameConfigError = e instanceof bearer.ConfigError && e instanceof client.ConfigError; }
+  console.log(JSON.stringify({ statuses, tokenRequests: issuer.tokenRequests, sameConfigError }));
+  server.close();
+  await issuer.close();
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+const clientExpected = { statuses: [200, 200, 200], tokenRequests: 1, sameConfigError: true };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cyberark-bearer-pkg-'));
@@ -79,6 +117,32 @@ describe('installed from the packed tarball', () => {
     );
     const { stdout } = await exec(process.execPath, ['use.mjs'], { cwd: dir });
     expect(JSON.parse(stdout)).toEqual(expected);
+  });
+
+  it('serves cyberark-bearer/client to CommonJS (require)', async () => {
+    await writeFile(join(dir, 'client.cjs'), clientUsage(`const bearer = require('cyberark-bearer'); const client = require('cyberark-bearer/client'); const testing = require('cyberark-bearer/testing'); const express = require('express');`));
+    const { stdout } = await exec(process.execPath, ['client.cjs'], { cwd: dir });
+    expect(JSON.parse(stdout)).toEqual(clientExpected);
+  });
+
+  it('serves cyberark-bearer/client to ESM (import)', async () => {
+    await writeFile(
+      join(dir, 'client.mjs'),
+      clientUsage(`import * as bearer from 'cyberark-bearer'; import * as client from 'cyberark-bearer/client'; import * as testing from 'cyberark-bearer/testing'; import express from 'express'; import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);`),
+    );
+    const { stdout } = await exec(process.execPath, ['client.mjs'], { cwd: dir });
+    expect(JSON.parse(stdout)).toEqual(clientExpected);
+  });
+
+  it('installs the cyberark-bearer command', async () => {
+    const bin = join(dir, 'node_modules/.bin/cyberark-bearer');
+    const help = await exec(bin, ['--help'], { cwd: dir });
+    expect(help.stdout).toMatch(/^Usage: cyberark-bearer <command>/);
+    const token = await exec(bin, ['token', '--help'], { cwd: dir });
+    expect(token.stdout).toMatch(/^Usage: cyberark-bearer token/);
+    const env = { PATH: process.env.PATH ?? '' };
+    const missing = await exec(bin, ['verify', 'x.y.z'], { cwd: dir, env }).catch((e: { code: number; stderr: string }) => e);
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('(env CYBERARK_TENANT_URL)') });
   });
 
   it.each([

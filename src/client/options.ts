@@ -1,0 +1,223 @@
+/**
+ * Options of the client-credentials token client, their environment variables and defaults,
+ * validated once into a frozen config. The secret is returned apart, never inside the config.
+ */
+import { checkUrl } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { createDefaultLogger, isLogger, type BearerLogger } from '../log.js';
+
+/** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
+export type ClientAuthMethod = 'body' | 'basic';
+
+/** Retries of a token request that failed for a passing reason (network, timeout, 5xx, 429). */
+export interface TokenRetryOptions {
+  /** Most requests per token, the first included. Default 3. */
+  attempts?: number | undefined;
+  /** Longest time spent on one token, all attempts and waits included, in seconds. Default 10. */
+  maxElapsed?: number | undefined;
+}
+
+export interface ClientCredentialsOptions {
+  /** Tenant base URL, e.g. `https://abc1234.id.cyberark.cloud`. Env `CYBERARK_TENANT_URL`. */
+  tenantUrl?: string | undefined;
+  /** Application ID of the OAuth2 Server app the token is for. Env `CYBERARK_APP_ID`. */
+  appId?: string | undefined;
+  /** Token endpoint URL. Default `${tenantUrl}/oauth2/token/${appId}`; set it for other issuers. */
+  tokenUrl?: string | undefined;
+  /** The service user's login (the OAuth client id). Env `CYBERARK_CLIENT_ID`. */
+  clientId?: string | undefined;
+  /** The service user's password (the client secret). Env `CYBERARK_CLIENT_SECRET`. */
+  clientSecret?: string | undefined;
+  /** Scopes to request: space-separated, or an array. Default: none (the server's default grant). */
+  scope?: string | readonly string[] | undefined;
+  /** `body` (default, as CyberArk documents): id and secret in the form. `basic`: HTTP Basic. */
+  authMethod?: ClientAuthMethod | undefined;
+  /** A token counts as expired this many seconds before it does (at most half its lifetime). Default 60. */
+  expirySkew?: number | undefined;
+  /** Time limit of one token request, in seconds. Default 5. */
+  timeout?: number | undefined;
+  /** Retries of failed token requests. */
+  retry?: TokenRetryOptions | undefined;
+  /** A pino logger (or any logger with the same methods). Default: pino at `LOG_LEVEL` (default `info`). */
+  logger?: BearerLogger | undefined;
+  /** Allow an `http:` token URL for hosts other than loopback. Default false. */
+  allowInsecureHttp?: boolean | undefined;
+  /** Where environment variables are read from. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** The validated options, without the secret. */
+export interface ResolvedClientConfig {
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  /** The requested scopes, in the order given, without duplicates. */
+  readonly scopes: readonly string[];
+  readonly authMethod: ClientAuthMethod;
+  readonly expirySkew: number;
+  readonly timeout: number;
+  readonly retry: Readonly<{ attempts: number; maxElapsed: number }>;
+  readonly allowInsecureHttp: boolean;
+  readonly logger: BearerLogger;
+}
+
+const KNOWN_OPTIONS = new Set<string>([
+  'tenantUrl', 'appId', 'tokenUrl', 'clientId', 'clientSecret', 'scope', 'authMethod', 'expirySkew', 'timeout',
+  'retry', 'logger', 'allowInsecureHttp', 'env',
+]);
+
+const ENV = {
+  tenantUrl: 'CYBERARK_TENANT_URL',
+  appId: 'CYBERARK_APP_ID',
+  clientId: 'CYBERARK_CLIENT_ID',
+  clientSecret: 'CYBERARK_CLIENT_SECRET',
+} as const;
+
+/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** Path segments such as the app id: no slashes, spaces or control characters. */
+const APP_ID = /^[^\s/\\?#%\x00-\x1f\x7f]+$/;
+/** Ids and secrets go into a form or a header: no control characters. */
+const NO_CONTROL = /^[^\x00-\x1f\x7f]+$/;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
+  return typeof value;
+}
+
+/** An option, else its env var (trimmed; empty counts as unset). */
+function pick(options: ClientCredentialsOptions, env: Readonly<Record<string, string | undefined>>, key: keyof typeof ENV): unknown {
+  const given = options[key];
+  if (given !== undefined) return given;
+  const raw = env[ENV[key]];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function seconds(value: unknown, option: string, fallback: number, min: number, exclusiveMin: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ConfigError(option, `must be a finite number of seconds, got ${describe(value)}`);
+  }
+  if (exclusiveMin ? value <= min : value < min) {
+    throw new ConfigError(option, `must be ${exclusiveMin ? 'greater than' : 'at least'} ${min} seconds, got ${value}`);
+  }
+  return value;
+}
+
+function scopeList(value: unknown): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  let list: unknown[];
+  if (typeof value === 'string') list = value.split(' ').filter((s) => s !== '');
+  else if (Array.isArray(value)) list = value;
+  else throw new ConfigError('scope', `must be a space-separated string or an array of scopes, got ${describe(value)}`);
+  for (const scope of list) {
+    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
+      throw new ConfigError(
+        'scope',
+        `has an invalid scope ${typeof scope === 'string' ? JSON.stringify(scope) : describe(scope)}: a scope is a non-empty string of printable ASCII without spaces, quotes or backslashes`,
+      );
+    }
+  }
+  return Object.freeze([...new Set(list as string[])]);
+}
+
+function tokenUrlOf(options: ClientCredentialsOptions, env: Readonly<Record<string, string | undefined>>, allowInsecureHttp: boolean): string {
+  if (options.tokenUrl !== undefined) {
+    const url = checkUrl(options.tokenUrl, 'tokenUrl', undefined, allowInsecureHttp);
+    return url.href;
+  }
+  const tenant = pick(options, env, 'tenantUrl');
+  const app = pick(options, env, 'appId');
+  if (tenant === undefined) {
+    throw new ConfigError('tenantUrl', 'is required (or tokenUrl): tokens are requested at ${tenantUrl}/oauth2/token/${appId}', ENV.tenantUrl);
+  }
+  const url = checkUrl(tenant, 'tenantUrl', ENV.tenantUrl, allowInsecureHttp);
+  if (url.pathname !== '/' || url.search) {
+    throw new ConfigError('tenantUrl', `must be the tenant's base URL with no path or query (e.g. https://abc1234.id.cyberark.cloud), got ${JSON.stringify(tenant)}`, ENV.tenantUrl);
+  }
+  if (app === undefined) {
+    throw new ConfigError('appId', 'is required with tenantUrl: tokens are requested at ${tenantUrl}/oauth2/token/${appId}', ENV.appId);
+  }
+  if (typeof app !== 'string' || !APP_ID.test(app)) {
+    throw new ConfigError('appId', `must be the Application ID of the OAuth2 Server app (no slashes, spaces or special characters), got ${describe(app)}`, ENV.appId);
+  }
+  return `${url.origin}/oauth2/token/${encodeURIComponent(app)}`;
+}
+
+/**
+ * Validates the options (falling back to `CYBERARK_*` env vars). Throws a ConfigError naming the
+ * option; its messages describe a wrong secret by type only, never by value.
+ */
+export function resolveClientOptions(options: ClientCredentialsOptions = {}): { config: ResolvedClientConfig; clientSecret: string } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ConfigError('options', `must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, 'is not an option of createClientCredentials (check its spelling)');
+  }
+  const env = options.env ?? process.env;
+  if (typeof env !== 'object' || env === null) throw new ConfigError('env', `must be an object, got ${describe(env)}`);
+  const allowInsecureHttp = options.allowInsecureHttp ?? false;
+  if (typeof allowInsecureHttp !== 'boolean') {
+    throw new ConfigError('allowInsecureHttp', `must be true or false, got ${describe(allowInsecureHttp)}`);
+  }
+
+  const tokenUrl = tokenUrlOf(options, env, allowInsecureHttp);
+
+  const clientId = pick(options, env, 'clientId');
+  if (clientId === undefined) {
+    throw new ConfigError('clientId', "is required: the login of the CyberArk service user (an OAuth confidential client)", ENV.clientId);
+  }
+  if (typeof clientId !== 'string' || !NO_CONTROL.test(clientId)) {
+    throw new ConfigError('clientId', `must be a non-empty string without control characters, got ${describe(clientId)}`, ENV.clientId);
+  }
+  // Read from the option as given: a secret may legitimately start or end with a space.
+  const clientSecret = options.clientSecret !== undefined ? options.clientSecret : env[ENV.clientSecret] || undefined;
+  if (clientSecret === undefined) {
+    throw new ConfigError('clientSecret', "is required: the service user's password", ENV.clientSecret);
+  }
+  if (typeof clientSecret !== 'string' || !NO_CONTROL.test(clientSecret)) {
+    throw new ConfigError('clientSecret', `must be a non-empty string without control characters, got ${describe(clientSecret)}`, ENV.clientSecret);
+  }
+
+  const authMethod = options.authMethod ?? 'body';
+  if (authMethod !== 'body' && authMethod !== 'basic') {
+    throw new ConfigError('authMethod', `must be "body" or "basic", got ${typeof authMethod === 'string' ? JSON.stringify(authMethod) : describe(authMethod)}`);
+  }
+
+  const retryGiven: unknown = options.retry ?? {};
+  if (typeof retryGiven !== 'object' || retryGiven === null || Array.isArray(retryGiven)) {
+    throw new ConfigError('retry', `must be an object, got ${describe(retryGiven)}`);
+  }
+  for (const key of Object.keys(retryGiven)) {
+    if (key !== 'attempts' && key !== 'maxElapsed') throw new ConfigError(`retry.${key}`, 'is not an option (known: attempts, maxElapsed)');
+  }
+  const { attempts = 3, maxElapsed } = retryGiven as TokenRetryOptions;
+  if (typeof attempts !== 'number' || !Number.isInteger(attempts) || attempts < 1 || attempts > 10) {
+    throw new ConfigError('retry.attempts', `must be an integer from 1 to 10, got ${typeof attempts === 'number' ? attempts : describe(attempts)}`);
+  }
+
+  let logger: BearerLogger;
+  if (options.logger !== undefined) {
+    if (!isLogger(options.logger)) {
+      throw new ConfigError('logger', 'must be a pino logger (an object with debug, info, warn and error methods)');
+    }
+    logger = options.logger;
+  } else {
+    logger = createDefaultLogger(env.LOG_LEVEL);
+  }
+
+  const config: ResolvedClientConfig = Object.freeze({
+    tokenUrl,
+    clientId,
+    scopes: scopeList(options.scope),
+    authMethod,
+    expirySkew: seconds(options.expirySkew, 'expirySkew', 60, 0, false),
+    timeout: seconds(options.timeout, 'timeout', 5, 0, true),
+    retry: Object.freeze({ attempts, maxElapsed: seconds(maxElapsed, 'retry.maxElapsed', 10, 0, true) }),
+    allowInsecureHttp,
+    logger,
+  });
+  return { config, clientSecret };
+}
