@@ -8,6 +8,7 @@ import { BearerError, InvalidTokenError, type RefusalReason } from '../errors.js
 import { DiscoveredKeySet } from '../jwks/discovery.js';
 import { remoteKeySet, type KeySource, type KeySourceStatus } from '../jwks/remote.js';
 import { errorFacts } from '../log.js';
+import { hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
 import type { AuthInfo, Claims, TokenHeader } from '../types.js';
 
@@ -138,7 +139,7 @@ function precheck(token: string, maxLength: number): void {
   for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
   if (dots === 2) {
     // A compact JWS is base64url without padding (RFC 7515 §2): refuse other spellings up front.
-    if (!COMPACT_JWS.test(token)) throw new InvalidTokenError('malformed_token');
+    if (!COMPACT_JWS.test(token) || !hasCanonicalSegments(token)) throw new InvalidTokenError('malformed_token');
     return;
   }
   if (dots === 0) throw new InvalidTokenError('not_a_jwt');
