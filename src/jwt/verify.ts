@@ -8,7 +8,7 @@ import { BearerError, InvalidTokenError, type RefusalReason } from '../errors.js
 import { DiscoveredKeySet } from '../jwks/discovery.js';
 import { remoteKeySet, type KeySource, type KeySourceStatus } from '../jwks/remote.js';
 import { errorFacts } from '../log.js';
-import { hasCanonicalSegments } from './compact.js';
+import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
 import type { AuthInfo, Claims, TokenHeader } from '../types.js';
 
@@ -67,6 +67,7 @@ export class TokenVerifier {
     let header: JWTHeaderParameters;
     try {
       ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, this.#joseOptions));
+      if (compactHasDuplicateNames(token)) throw new InvalidTokenError('malformed_token');
     } catch (error) {
       throw this.#refusal(error, token);
     }
