@@ -237,8 +237,11 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, 'is not an option of cyberark-bearer (check its spelling)');
   }
-  const env = options.env ?? process.env;
-  if (typeof env !== 'object' || env === null) throw new ConfigError('env', `must be an object, got ${describe(env)}`);
+  // `null` is a wrong value, not "unset": falling back to process.env would read what the caller meant to exclude.
+  const env = options.env === undefined ? process.env : options.env;
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    throw new ConfigError('env', `must be an object of environment variables, got ${describe(env)}`);
+  }
   const allowInsecureHttp = bool(options.allowInsecureHttp, 'allowInsecureHttp');
 
   const tenant = pick(options, env, 'tenantUrl');
@@ -299,12 +302,12 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
     scopeClaims = [...list];
   }
 
-  const realm = options.realm ?? DEFAULT_REALM;
+  const realm = options.realm === undefined ? DEFAULT_REALM : options.realm;
   if (typeof realm !== 'string' || !REALM.test(realm)) {
     throw new ConfigError('realm', 'must be a non-empty string of printable ASCII without quotes or backslashes');
   }
 
-  const onError = options.onError ?? 'respond';
+  const onError = options.onError === undefined ? 'respond' : options.onError;
   if (onError !== 'respond' && onError !== 'next') {
     throw new ConfigError('onError', `must be "respond" or "next", got ${JSON.stringify(onError)}`);
   }
