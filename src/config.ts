@@ -162,7 +162,10 @@ function describe(value: unknown): string {
 function pick(options: BearerAuthOptions, env: Readonly<Record<string, string | undefined>>, key: keyof typeof ENV): { value: unknown; fromEnv: boolean } {
   const given = options[key];
   if (given !== undefined) return { value: given, fromEnv: false };
-  const raw = env[ENV[key]];
+  const raw: unknown = env[ENV[key]];
+  if (raw !== undefined && typeof raw !== 'string') {
+    throw new ConfigError(key, `must be a string in the environment, got ${describe(raw)}`, ENV[key]);
+  }
   if (raw === undefined || raw.trim() === '') return { value: undefined, fromEnv: true };
   return { value: raw.trim(), fromEnv: true };
 }
@@ -330,7 +333,11 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
     }
     logger = options.logger;
   } else {
-    logger = createDefaultLogger(env.LOG_LEVEL);
+    const level: unknown = env.LOG_LEVEL;
+    if (level !== undefined && typeof level !== 'string') {
+      throw new ConfigError('logger', `cannot be created: LOG_LEVEL must be a string, got ${describe(level)}`, 'LOG_LEVEL');
+    }
+    logger = createDefaultLogger(level);
   }
 
   return Object.freeze({

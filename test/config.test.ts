@@ -257,6 +257,12 @@ describe('each option × each kind of wrong value', () => {
     ['CYBERARK_ISSUER with an empty entry', { CYBERARK_ISSUER: `${TENANT}/inventoryapi/,` }, 'issuer'],
     ['CYBERARK_JWKS_URI over http on a public host', { CYBERARK_JWKS_URI: 'http://keys.example.com/jwks' }, 'jwksUri'],
     ['LOG_LEVEL unknown to pino', { LOG_LEVEL: 'loud' }, 'logger'],
+    ['CYBERARK_TENANT_URL not a string', { CYBERARK_TENANT_URL: 42 }, 'tenantUrl'],
+    ['CYBERARK_APP_ID not a string', { CYBERARK_APP_ID: true }, 'appId'],
+    ['CYBERARK_AUDIENCE not a string', { CYBERARK_AUDIENCE: ['aud'] }, 'audience'],
+    ['CYBERARK_ISSUER not a string', { CYBERARK_ISSUER: 42 }, 'issuer'],
+    ['CYBERARK_JWKS_URI not a string', { CYBERARK_JWKS_URI: {} }, 'jwksUri'],
+    ['LOG_LEVEL not a string', { LOG_LEVEL: 30 }, 'logger'],
   ])('env: %s', (_case, env, option) => {
     const error = configError({ env: { ...full, ...env } });
     expect(error.option).toBe(option);
