@@ -192,7 +192,10 @@ function stringList(option: 'issuer' | 'audience', picked: { value: unknown; fro
   return Object.freeze([...new Set(list as string[])]);
 }
 
-function duration(value: unknown, option: string, fallback: number | undefined, { min = 0, exclusiveMin = false } = {}): number | undefined {
+/** Longest delay a Node.js timer (and so AbortSignal.timeout) honours: 2^31 - 1 ms, in whole seconds. */
+const MAX_TIMER_SECONDS = 2_147_483;
+
+function duration(value: unknown, option: string, fallback: number | undefined, { min = 0, exclusiveMin = false, max = Infinity } = {}): number | undefined {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new ConfigError(option, `must be a finite number of seconds, got ${describe(value)}`);
@@ -200,6 +203,7 @@ function duration(value: unknown, option: string, fallback: number | undefined, 
   if (exclusiveMin ? value <= min : value < min) {
     throw new ConfigError(option, `must be ${exclusiveMin ? 'greater than' : 'at least'} ${min} seconds, got ${value}`);
   }
+  if (value > max) throw new ConfigError(option, `must be at most ${max} seconds, got ${value}`);
   return value;
 }
 
@@ -319,7 +323,8 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
   const keyCache = Object.freeze({
     maxAge: duration(kc.maxAge, 'keyCache.maxAge', KEY_CACHE_DEFAULTS.maxAge, { exclusiveMin: true })!,
     cooldown: duration(kc.cooldown, 'keyCache.cooldown', KEY_CACHE_DEFAULTS.cooldown)!,
-    timeout: duration(kc.timeout, 'keyCache.timeout', KEY_CACHE_DEFAULTS.timeout, { exclusiveMin: true })!,
+    // A longer timer fires at once (Node clamps it to 1 ms), so every fetch would time out.
+    timeout: duration(kc.timeout, 'keyCache.timeout', KEY_CACHE_DEFAULTS.timeout, { exclusiveMin: true, max: MAX_TIMER_SECONDS })!,
     staleIfError: duration(kc.staleIfError, 'keyCache.staleIfError', KEY_CACHE_DEFAULTS.staleIfError)!,
     maxBytes: integer(kc.maxBytes, 'keyCache.maxBytes', KEY_CACHE_DEFAULTS.maxBytes, 1024),
   });

@@ -230,7 +230,7 @@ describe('each option × each kind of wrong value', () => {
   for (const name of ['maxAge', 'cooldown', 'timeout', 'staleIfError']) {
     for (const [kind, value] of Object.entries(DURATION)) keyCacheCases.push([name, kind, value]);
   }
-  keyCacheCases.push(['maxAge', 'zero', 0], ['timeout', 'zero', 0]);
+  keyCacheCases.push(['maxAge', 'zero', 0], ['timeout', 'zero', 0], ['timeout', 'longer than a Node.js timer can wait', 2_147_484]);
   for (const [kind, value] of Object.entries({
     'a string': '1024', 'a boolean': true, null: null, negative: -1, zero: 0, 'below 1024': 1023, 'a fraction': 1024.5, NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY,
   })) keyCacheCases.push(['maxBytes', kind, value]);
