@@ -19,6 +19,8 @@ export interface Forge {
   claims(extra?: string): string;
   /** Signs `header` and `payload` (raw text or bytes) with RS256, whatever they contain. */
   sign(header: string | Buffer, payload: string | Buffer): string;
+  /** The base64url RS256 signature of any signing input. */
+  signature(input: string): string;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function createForge(): Promise<Forge> {
       const input = `${b64url(header)}.${b64url(payload)}`;
       return `${input}.${b64url(sign('sha256', Buffer.from(input), privateKey))}`;
     },
+    signature: (input) => b64url(sign('sha256', Buffer.from(input), privateKey)),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
