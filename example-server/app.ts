@@ -18,8 +18,9 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
   const app = express();
   const orders: Order[] = [{ id: 1, item: 'widget', quantity: 3, createdBy: 'seed' }];
 
-  // Each request gets `req.log`; cyberark-bearer logs its refusals through it.
-  app.use(pinoHttp({ logger, autoLogging: false }));
+  // Each request gets `req.log`; cyberark-bearer logs its refusals through it. quietReqLogger binds
+  // only the request id: by default pino-http binds the whole request, Authorization header included.
+  app.use(pinoHttp({ logger, autoLogging: false, quietReqLogger: true }));
   app.use(express.json({ limit: '16kb' }));
 
   app.get('/health', (_req, res) => {
