@@ -67,6 +67,17 @@ describe('refusal logs behind pino-http', () => {
     expect(captured.lines.filter((l) => l.level === 40)).toEqual([]);
   });
 
+  it('pino-http with quietReqLogger and a header that looks like the request id: no false alarm', async () => {
+    const { app, captured } = appWith({ quietReqLogger: true });
+    await request(app).get('/x').set('Authorization', '1').expect(401);
+    await request(app).get('/x?access_token=2').expect(400);
+    expect(refusals(captured.lines)).toEqual([
+      expect.objectContaining({ reason: 'no_credentials', reqId: 1 }),
+      expect.objectContaining({ reason: 'token_in_query', reqId: 2 }),
+    ]);
+    expect(captured.lines.filter((l) => l.level === 40)).toEqual([]);
+  });
+
   it('pino-http on a logger that redacts the header: the line goes through req.log with its req binding, no token', async () => {
     const lines: string[] = [];
     const redacting = pino({ level: 'info', redact: ['req.headers.authorization'] }, { write: (line: string) => void lines.push(line) });

@@ -37,13 +37,20 @@ export function requestLogger(req: LoggedRequest, fallback: BearerLogger): Beare
 }
 
 function mayWriteCredentials(log: BearerLogger, req: LoggedRequest): boolean {
-  const secrets: string[] = [];
+  // What would betray the credentials inside the JSON of the bindings: the header value as a
+  // whole JSON string (pino serializers copy it verbatim), and each access_token in the query
+  // as it appears in the URL. Short query values are skipped: they could match anything.
+  const needles: string[] = [];
   const authorization = req.headers.authorization;
-  if (typeof authorization === 'string' && authorization !== '') secrets.push(authorization);
+  if (typeof authorization === 'string' && authorization !== '') needles.push(JSON.stringify(authorization));
   const url = req.url ?? '';
   const q = url.indexOf('?');
-  if (q !== -1 && url.includes('access_token', q)) secrets.push(url.slice(q + 1));
-  if (secrets.length === 0) return false;
+  if (q !== -1 && url.includes('access_token', q)) {
+    for (const pair of url.slice(q + 1).split('&')) {
+      if (pair.startsWith('access_token=') && pair.length >= 13 + 16) needles.push(JSON.stringify(pair.slice(13)).slice(1, -1));
+    }
+  }
+  if (needles.length === 0) return false;
   const bindings = (log as { bindings?: unknown }).bindings;
   if (typeof bindings !== 'function') return true;
   let text: string;
@@ -52,8 +59,7 @@ function mayWriteCredentials(log: BearerLogger, req: LoggedRequest): boolean {
   } catch {
     return true;
   }
-  // Compared as they would appear inside a JSON string.
-  return secrets.some((secret) => text.includes(JSON.stringify(secret).slice(1, -1)));
+  return needles.some((needle) => text.includes(needle));
 }
 
 function withFields(logger: BearerLogger, fields: Record<string, unknown>): BearerLogger {
