@@ -17,10 +17,17 @@ afterEach(async () => {
 
 const randomKid = () => randomBytes(12).toString('base64url');
 
+/**
+ * `count` requests, 100 at a time, each with a fresh random kid. The key is looked up before the
+ * signature is checked, so one signed token with its header swapped stands for an attacker's
+ * (who has no key anyway) and spares an RSA signature per request.
+ */
 async function flood(g: Guarded, count: number): Promise<Record<number, number>> {
+  const [, payload, signature] = g.issuer.mint().split('.');
+  const withKid = (kid: string) => `${Buffer.from(JSON.stringify({ alg: 'RS256', kid, typ: 'JWT' })).toString('base64url')}.${payload}.${signature}`;
   const results = [];
   for (let batch = 0; batch < count / 100; batch++) {
-    results.push(...(await Promise.all(Array.from({ length: 100 }, () => g.call(g.issuer.mint({}, { kid: randomKid() }))))));
+    results.push(...(await Promise.all(Array.from({ length: 100 }, () => g.call(withKid(randomKid()))))));
   }
   return statusCounts(results);
 }
