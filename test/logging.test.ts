@@ -78,6 +78,25 @@ describe('refusal logs behind pino-http', () => {
     expect(captured.lines.filter((l) => l.level === 40)).toEqual([]);
   });
 
+  it('pino-http whose req serializer drops the header: a header that looks like JSON syntax is no false alarm', async () => {
+    const withoutAuthorization = (req: { headers: Record<string, unknown> }) => {
+      const { authorization: _authorization, ...headers } = req.headers;
+      return { ...req, headers };
+    };
+    const { app, captured } = appWith({ serializers: { req: withoutAuthorization } });
+    for (const header of [',', '":"', '{', 'GET', 'keep-alive']) await request(app).get('/x').set('Authorization', header).expect(401);
+    expect(refusals(captured.lines)).toHaveLength(5);
+    expect(refusals(captured.lines)[0]).toMatchObject({ reason: 'no_credentials', req: { method: 'GET', url: '/x' } });
+    expect(captured.lines.filter((l) => l.level === 40)).toEqual([]);
+  });
+
+  it('default pino-http and a short Basic credential: not written', async () => {
+    const { app, captured } = appWith({});
+    await request(app).get('/x').set('Authorization', 'Basic dTpw').expect(401);
+    expect(refusals(captured.lines)).toEqual([expect.objectContaining({ reason: 'no_credentials', reqId: 1 })]);
+    expect(captured.text()).not.toContain('dTpw');
+  });
+
   it('pino-http on a logger that redacts the header: the line goes through req.log with its req binding, no token', async () => {
     const lines: string[] = [];
     const redacting = pino({ level: 'info', redact: ['req.headers.authorization'] }, { write: (line: string) => void lines.push(line) });

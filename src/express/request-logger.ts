@@ -15,8 +15,8 @@ export interface LoggedRequest {
 const warned = new WeakSet<BearerLogger>();
 
 /**
- * `req.log` when it is a pino logger whose bindings hold neither the Authorization header nor a
- * query string with `access_token`; else `fallback`, with the request id added when there is
+ * `req.log` when it is a pino logger whose bindings hold neither the Authorization header nor an
+ * `access_token` from the query string; else `fallback`, with the request id added when there is
  * one. pino-http binds the serialized request (headers and URL included) to `req.log` unless
  * `quietReqLogger` is set or the logger redacts them, so by default every line written through
  * it would carry the token. Loggers that cannot show their bindings are not trusted with it.
@@ -36,30 +36,33 @@ export function requestLogger(req: LoggedRequest, fallback: BearerLogger): Beare
   return typeof id === 'string' || typeof id === 'number' ? withFields(fallback, { reqId: id }) : fallback;
 }
 
+/** Shorter strings are looked for only where pino-http puts them: anywhere, they match by chance. */
+const SEARCH_ANYWHERE = 16;
+
 function mayWriteCredentials(log: BearerLogger, req: LoggedRequest): boolean {
-  // What would betray the credentials inside the JSON of the bindings: the header value as a
-  // whole JSON string (pino serializers copy it verbatim), and each access_token in the query
-  // as it appears in the URL. Short query values are skipped: they could match anything.
-  const needles: string[] = [];
-  const authorization = req.headers.authorization;
-  if (typeof authorization === 'string' && authorization !== '') needles.push(JSON.stringify(authorization));
+  const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
   const url = req.url ?? '';
   const q = url.indexOf('?');
-  if (q !== -1 && url.includes('access_token', q)) {
-    for (const pair of url.slice(q + 1).split('&')) {
-      if (pair.startsWith('access_token=') && pair.length >= 13 + 16) needles.push(JSON.stringify(pair.slice(13)).slice(1, -1));
-    }
-  }
-  if (needles.length === 0) return false;
+  const inQuery = q !== -1 && url.includes('access_token', q);
+  if (authorization === '' && !inQuery) return false;
   const bindings = (log as { bindings?: unknown }).bindings;
   if (typeof bindings !== 'function') return true;
+  let bound: unknown;
   let text: string;
   try {
-    text = JSON.stringify(bindings.call(log));
+    bound = bindings.call(log);
+    text = JSON.stringify(bound);
   } catch {
     return true;
   }
-  return needles.some((needle) => text.includes(needle));
+  // pino-http's request serializer: `req.headers.authorization` and `req.url`, query included.
+  const serialized = (bound as { req?: { headers?: { authorization?: unknown }; url?: unknown } } | undefined)?.req;
+  if (authorization !== '' && serialized?.headers?.authorization === authorization) return true;
+  if (inQuery && typeof serialized?.url === 'string' && /[?&]access_token=[^&]/.test(serialized.url)) return true;
+  // Anywhere else (other serializers): the header, its credential and query tokens, when long enough.
+  const secrets = [authorization, authorization.slice(authorization.lastIndexOf(' ') + 1)];
+  if (inQuery) for (const pair of url.slice(q + 1).split('&')) if (pair.startsWith('access_token=')) secrets.push(pair.slice(13));
+  return secrets.some((secret) => secret.length >= SEARCH_ANYWHERE && text.includes(JSON.stringify(secret).slice(1, -1)));
 }
 
 function withFields(logger: BearerLogger, fields: Record<string, unknown>): BearerLogger {
