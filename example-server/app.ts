@@ -19,7 +19,7 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
   const orders: Order[] = [{ id: 1, item: 'widget', quantity: 3, createdBy: 'seed' }];
 
   // Each request gets `req.log`; cyberark-bearer logs its refusals through it. pino-http binds the
-  // request, headers included, to every line of `req.log`: drop the credentials from it.
+  // request to every line of `req.log`: drop the credentials (header, cookie, query) from it.
   app.use(pinoHttp({ logger, autoLogging: false, serializers: { req: withoutCredentials } }));
   app.use(express.json({ limit: '16kb' }));
 
@@ -63,8 +63,10 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
 }
 
 /** pino-http's serialized request without the headers that carry credentials. */
-function withoutCredentials(req: { headers?: Record<string, unknown> }): object {
-  if (!req.headers) return req;
+/** The logged request without what could carry a credential: Authorization, Cookie, the query. */
+function withoutCredentials(req: { headers?: Record<string, unknown>; url?: unknown }): object {
+  const url = typeof req.url === 'string' ? req.url.split('?')[0] : req.url;
+  if (!req.headers) return { ...req, url };
   const { authorization: _authorization, cookie: _cookie, ...headers } = req.headers;
-  return { ...req, headers };
+  return { ...req, url, headers };
 }

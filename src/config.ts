@@ -162,7 +162,10 @@ function describe(value: unknown): string {
 function pick(options: BearerAuthOptions, env: Readonly<Record<string, string | undefined>>, key: keyof typeof ENV): { value: unknown; fromEnv: boolean } {
   const given = options[key];
   if (given !== undefined) return { value: given, fromEnv: false };
-  const raw = env[ENV[key]];
+  const raw: unknown = env[ENV[key]];
+  if (raw !== undefined && typeof raw !== 'string') {
+    throw new ConfigError(key, `must be a string in the environment, got ${describe(raw)}`, ENV[key]);
+  }
   if (raw === undefined || raw.trim() === '') return { value: undefined, fromEnv: true };
   return { value: raw.trim(), fromEnv: true };
 }
@@ -189,7 +192,10 @@ function stringList(option: 'issuer' | 'audience', picked: { value: unknown; fro
   return Object.freeze([...new Set(list as string[])]);
 }
 
-function duration(value: unknown, option: string, fallback: number | undefined, { min = 0, exclusiveMin = false } = {}): number | undefined {
+/** Longest delay a Node.js timer (and so AbortSignal.timeout) honours: 2^31 - 1 ms, in whole seconds. */
+const MAX_TIMER_SECONDS = 2_147_483;
+
+function duration(value: unknown, option: string, fallback: number | undefined, { min = 0, exclusiveMin = false, max = Infinity } = {}): number | undefined {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new ConfigError(option, `must be a finite number of seconds, got ${describe(value)}`);
@@ -197,6 +203,7 @@ function duration(value: unknown, option: string, fallback: number | undefined, 
   if (exclusiveMin ? value <= min : value < min) {
     throw new ConfigError(option, `must be ${exclusiveMin ? 'greater than' : 'at least'} ${min} seconds, got ${value}`);
   }
+  if (value > max) throw new ConfigError(option, `must be at most ${max} seconds, got ${value}`);
   return value;
 }
 
@@ -237,8 +244,11 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, 'is not an option of cyberark-bearer (check its spelling)');
   }
-  const env = options.env ?? process.env;
-  if (typeof env !== 'object' || env === null) throw new ConfigError('env', `must be an object, got ${describe(env)}`);
+  // `null` is a wrong value, not "unset": falling back to process.env would read what the caller meant to exclude.
+  const env = options.env === undefined ? process.env : options.env;
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    throw new ConfigError('env', `must be an object of environment variables, got ${describe(env)}`);
+  }
   const allowInsecureHttp = bool(options.allowInsecureHttp, 'allowInsecureHttp');
 
   const tenant = pick(options, env, 'tenantUrl');
@@ -299,12 +309,12 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
     scopeClaims = [...list];
   }
 
-  const realm = options.realm ?? DEFAULT_REALM;
+  const realm = options.realm === undefined ? DEFAULT_REALM : options.realm;
   if (typeof realm !== 'string' || !REALM.test(realm)) {
     throw new ConfigError('realm', 'must be a non-empty string of printable ASCII without quotes or backslashes');
   }
 
-  const onError = options.onError ?? 'respond';
+  const onError = options.onError === undefined ? 'respond' : options.onError;
   if (onError !== 'respond' && onError !== 'next') {
     throw new ConfigError('onError', `must be "respond" or "next", got ${JSON.stringify(onError)}`);
   }
@@ -313,7 +323,8 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
   const keyCache = Object.freeze({
     maxAge: duration(kc.maxAge, 'keyCache.maxAge', KEY_CACHE_DEFAULTS.maxAge, { exclusiveMin: true })!,
     cooldown: duration(kc.cooldown, 'keyCache.cooldown', KEY_CACHE_DEFAULTS.cooldown)!,
-    timeout: duration(kc.timeout, 'keyCache.timeout', KEY_CACHE_DEFAULTS.timeout, { exclusiveMin: true })!,
+    // A longer timer fires at once (Node clamps it to 1 ms), so every fetch would time out.
+    timeout: duration(kc.timeout, 'keyCache.timeout', KEY_CACHE_DEFAULTS.timeout, { exclusiveMin: true, max: MAX_TIMER_SECONDS })!,
     staleIfError: duration(kc.staleIfError, 'keyCache.staleIfError', KEY_CACHE_DEFAULTS.staleIfError)!,
     maxBytes: integer(kc.maxBytes, 'keyCache.maxBytes', KEY_CACHE_DEFAULTS.maxBytes, 1024),
   });
@@ -327,7 +338,11 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
     }
     logger = options.logger;
   } else {
-    logger = createDefaultLogger(env.LOG_LEVEL);
+    const level: unknown = env.LOG_LEVEL;
+    if (level !== undefined && typeof level !== 'string') {
+      throw new ConfigError('logger', `cannot be created: LOG_LEVEL must be a string, got ${describe(level)}`, 'LOG_LEVEL');
+    }
+    logger = createDefaultLogger(level);
   }
 
   return Object.freeze({

@@ -168,3 +168,116 @@ describe('scope requirements', () => {
     expect(() => requireAny(requirement)).toThrow(message);
   });
 });
+
+/**
+ * Every option against every kind of wrong value: a wrong type, an empty value, a negative or
+ * non-finite duration, plain http, a value that is nearly right. Each must throw a ConfigError
+ * at construction that names the option (never a TypeError, never a silent default).
+ */
+describe('each option × each kind of wrong value', () => {
+  const fn = () => {};
+  const TYPES: Record<string, unknown> = { 'a number': 42, 'a boolean': true, 'an object': { a: 1 }, null: null, 'a function': fn };
+  const NOT_A_STRING: Record<string, unknown> = { ...TYPES, 'an array': ['x'] };
+  const DURATION: Record<string, unknown> = {
+    'a string': '30', 'a boolean': true, null: null, 'an object': {}, 'an array': [], 'negative': -1, 'slightly negative': -0.001,
+    NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY,
+  };
+  const BOOLEAN: Record<string, unknown> = { 'the string "true"': 'true', 'the string "false"': 'false', 1: 1, 0: 0, 'an object': {}, 'an array': [], null: null };
+
+  const matrix: Record<string, Record<string, unknown>> = {
+    tenantUrl: {
+      ...NOT_A_STRING, empty: '', blank: '   ', 'not a URL': 'abc1234.id.cyberark.cloud', 'http on a public host': 'http://abc1234.id.cyberark.cloud',
+      'http on a private address': 'http://10.0.0.5', 'http on a host that only starts like loopback': 'http://127.0.0.1.evil.example',
+      'http on localhost. (trailing dot)': 'http://localhost.', 'ftp': 'ftp://abc1234.id.cyberark.cloud', 'file': 'file:///etc/passwd',
+      credentials: 'https://u:p@abc1234.id.cyberark.cloud', 'a fragment': `${TENANT}#x`, 'a path': `${TENANT}/oauth2`, 'a query': `${TENANT}?a=1`,
+    },
+    appId: { ...NOT_A_STRING, empty: '', blank: ' ', 'a space': 'orders api', 'a slash': 'a/b', 'a backslash': 'a\\b', 'a query': 'a?b', 'a fragment': 'a#b', 'an escape': 'a%2Fb', NUL: 'a\u0000b' },
+    issuer: { ...TYPES, empty: '', 'an empty list': [], 'an empty entry': [''], 'a non-string entry': [42], 'a padded entry': [' https://x/'] },
+    jwksUri: {
+      ...NOT_A_STRING, empty: '', 'not a URL': 'keys', 'http on a public host': 'http://keys.example.com/jwks', file: 'file:///etc/passwd',
+      credentials: 'https://u:p@keys.example.com/jwks', 'a fragment': 'https://keys.example.com/jwks#k',
+    },
+    audience: { ...TYPES, empty: '', 'an empty list': [], 'an empty entry': [''], 'a null entry': [null], 'a padded entry': [' aud'] },
+    algorithms: {
+      'a string': 'RS256', ...TYPES, 'an empty list': [], 'an empty entry': [''], 'a non-string entry': [42], none: ['none'], None: ['None'],
+      HS256: ['HS256'], hs512: ['hs512'], 'a lower-case name': ['rs256'], 'an unknown name': ['RS1'],
+    },
+    clockTolerance: DURATION,
+    maxTokenAge: { ...DURATION, zero: 0 },
+    scopeClaim: { ...TYPES, empty: '', 'an empty list': [], 'an empty entry': [''], 'a non-string entry': [42] },
+    realm: { ...NOT_A_STRING, empty: '', 'a quote': 'a"b', 'a backslash': 'a\\b', 'non-ASCII': 'réalm', 'a line break': 'a\r\nb' },
+    logger: { 'a number': 42, 'a string': 'pino', 'a boolean': true, 'an empty object': {}, 'an array': [], null: null, 'an object with info only': { info: fn } },
+    onError: { ...NOT_A_STRING, empty: '', 'an unknown mode': 'throw', 'another case': 'RESPOND' },
+    allowQueryToken: BOOLEAN,
+    allowBodyToken: BOOLEAN,
+    strict: BOOLEAN,
+    allowInsecureHttp: BOOLEAN,
+    maxTokenLength: { 'a string': '16384', 'a boolean': true, null: null, 'an object': {}, negative: -1, zero: 0, 'below 64': 63, 'a fraction': 1.5, NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY },
+    keyCache: { 'a number': 42, 'a string': 'x', 'a boolean': true, 'an array': [], null: null, 'a function': fn },
+    tokenCache: { 'a number': 42, 'a string': 'x', 'an array': [], null: null },
+    env: { 'a number': 42, 'a string': 'CYBERARK_AUDIENCE=a', 'a boolean': true, null: null, 'an array': [] },
+  };
+  const cases: Array<[string, string, unknown]> = [];
+  for (const [option, values] of Object.entries(matrix)) for (const [kind, value] of Object.entries(values)) cases.push([option, kind, value]);
+
+  it.each(cases)('%s: %s', (option, _kind, value) => {
+    const error = configError({ ...base, [option]: value });
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(new RegExp(`^cyberark-bearer: option "${option}"( \\(env \\w+\\))? \\S`));
+  });
+
+  const keyCacheCases: Array<[string, string, unknown]> = [];
+  for (const name of ['maxAge', 'cooldown', 'timeout', 'staleIfError']) {
+    for (const [kind, value] of Object.entries(DURATION)) keyCacheCases.push([name, kind, value]);
+  }
+  keyCacheCases.push(['maxAge', 'zero', 0], ['timeout', 'zero', 0], ['timeout', 'longer than a Node.js timer can wait', 2_147_484]);
+  for (const [kind, value] of Object.entries({
+    'a string': '1024', 'a boolean': true, null: null, negative: -1, zero: 0, 'below 1024': 1023, 'a fraction': 1024.5, NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY,
+  })) keyCacheCases.push(['maxBytes', kind, value]);
+
+  it.each(keyCacheCases)('keyCache.%s: %s', (name, _kind, value) => {
+    const error = configError({ ...base, keyCache: { [name]: value } });
+    expect(error.option).toBe(`keyCache.${name}`);
+    expect(error.message).toMatch(new RegExp(`^cyberark-bearer: option "keyCache.${name}" \\S`));
+  });
+
+  it.each(Object.entries({ 'a string': '10', 'a boolean': true, null: null, negative: -1, 'a fraction': 1.5, NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY }))(
+    'tokenCache.max: %s',
+    (_kind, value) => {
+      expect(configError({ ...base, tokenCache: { max: value } }).option).toBe('tokenCache.max');
+    },
+  );
+
+  const full = { CYBERARK_TENANT_URL: TENANT, CYBERARK_APP_ID: 'inventoryapi', CYBERARK_AUDIENCE: 'aud' };
+  it.each<[string, Record<string, unknown>, string]>([
+    ['CYBERARK_TENANT_URL over http on a public host', { CYBERARK_TENANT_URL: 'http://abc1234.id.cyberark.cloud' }, 'tenantUrl'],
+    ['CYBERARK_TENANT_URL not a URL', { CYBERARK_TENANT_URL: 'abc1234' }, 'tenantUrl'],
+    ['CYBERARK_APP_ID with a slash', { CYBERARK_APP_ID: 'a/b' }, 'appId'],
+    ['CYBERARK_AUDIENCE of commas only', { CYBERARK_AUDIENCE: ' , ' }, 'audience'],
+    ['CYBERARK_ISSUER with an empty entry', { CYBERARK_ISSUER: `${TENANT}/inventoryapi/,` }, 'issuer'],
+    ['CYBERARK_JWKS_URI over http on a public host', { CYBERARK_JWKS_URI: 'http://keys.example.com/jwks' }, 'jwksUri'],
+    ['LOG_LEVEL unknown to pino', { LOG_LEVEL: 'loud' }, 'logger'],
+    ['CYBERARK_TENANT_URL not a string', { CYBERARK_TENANT_URL: 42 }, 'tenantUrl'],
+    ['CYBERARK_APP_ID not a string', { CYBERARK_APP_ID: true }, 'appId'],
+    ['CYBERARK_AUDIENCE not a string', { CYBERARK_AUDIENCE: ['aud'] }, 'audience'],
+    ['CYBERARK_ISSUER not a string', { CYBERARK_ISSUER: 42 }, 'issuer'],
+    ['CYBERARK_JWKS_URI not a string', { CYBERARK_JWKS_URI: {} }, 'jwksUri'],
+    ['LOG_LEVEL not a string', { LOG_LEVEL: 30 }, 'logger'],
+  ])('env: %s', (_case, env, option) => {
+    const error = configError({ env: { ...full, ...env } });
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(/^cyberark-bearer: option "\w+" \(env \w+\) \S/);
+  });
+
+  it('accepts the right kind of every option (so the cases above fail for their value alone)', () => {
+    expect(() =>
+      createBearerAuth({
+        ...base, issuer: [`${TENANT}/inventoryapi/`], jwksUri: `${TENANT}/OAuth2/Keys/inventoryapi`, audience: ['a', 'b'],
+        algorithms: ['RS256', 'PS256'], clockTolerance: 0, maxTokenAge: 0.5, scopeClaim: ['scope'], realm: 'orders', onError: 'next',
+        allowQueryToken: true, allowBodyToken: false, strict: true, allowInsecureHttp: false, maxTokenLength: 64,
+        keyCache: { maxAge: 0.1, cooldown: 0, timeout: 2_147_483, staleIfError: 0, maxBytes: 1024 }, tokenCache: { max: 0 },
+        env: { LOG_LEVEL: 'silent' },
+      }),
+    ).not.toThrow();
+  });
+});

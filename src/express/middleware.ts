@@ -7,9 +7,10 @@ import { checkTokenSyntax, extractToken, type ExtractOptions } from '../bearer/e
 import { sendRefusal } from '../bearer/respond.js';
 import { BearerError, InsufficientScopeError } from '../errors.js';
 import type { TokenVerifier } from '../jwt/verify.js';
-import { errorFacts, isLogger, type BearerLogger } from '../log.js';
+import { errorFacts, type BearerLogger } from '../log.js';
 import { satisfies, type CompiledRequirement } from '../scopes.js';
 import type { AuthInfo } from '../types.js';
+import { requestLogger } from './request-logger.js';
 
 /** The request as the middleware sees it: Node's, plus what Express and pino-http add. */
 export type BearerRequest = IncomingMessage & {
@@ -31,7 +32,7 @@ export interface MiddlewareSettings extends ExtractOptions {
 
 export function createMiddleware(verifier: TokenVerifier, requirement: CompiledRequirement, settings: MiddlewareSettings): BearerMiddleware {
   const refuse = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void, error: BearerError): void => {
-    logRefusal(loggerOf(req, settings.logger), req, error);
+    logRefusal(requestLogger(req, settings.logger), req, error);
     if (settings.onError === 'next') next(error);
     else sendRefusal(res, error, settings.realm);
   };
@@ -79,10 +80,6 @@ export function createMiddleware(verifier: TokenVerifier, requirement: CompiledR
       settings.logger.error(errorFacts(error), 'error after bearer verification');
     });
   };
-}
-
-function loggerOf(req: BearerRequest, fallback: BearerLogger): BearerLogger {
-  return isLogger(req.log) ? req.log : fallback;
 }
 
 function pathOf(req: BearerRequest): string {

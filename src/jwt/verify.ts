@@ -8,6 +8,7 @@ import { BearerError, InvalidTokenError, type RefusalReason } from '../errors.js
 import { DiscoveredKeySet } from '../jwks/discovery.js';
 import { remoteKeySet, type KeySource, type KeySourceStatus } from '../jwks/remote.js';
 import { errorFacts } from '../log.js';
+import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
 import type { AuthInfo, Claims, TokenHeader } from '../types.js';
 import { VerifiedTokenCache } from './token-cache.js';
@@ -81,6 +82,7 @@ export class TokenVerifier {
     let header: JWTHeaderParameters;
     try {
       ({ payload, protectedHeader: header } = await jwtVerify(token, route.getKey, this.#joseOptions));
+      if (compactHasDuplicateNames(token)) throw new InvalidTokenError('malformed_token');
     } catch (error) {
       throw this.#refusal(error, token);
     }
@@ -158,7 +160,7 @@ function precheck(token: string, maxLength: number): void {
   for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
   if (dots === 2) {
     // A compact JWS is base64url without padding (RFC 7515 §2): refuse other spellings up front.
-    if (!COMPACT_JWS.test(token)) throw new InvalidTokenError('malformed_token');
+    if (!COMPACT_JWS.test(token) || !hasCanonicalSegments(token)) throw new InvalidTokenError('malformed_token');
     return;
   }
   if (dots === 0) throw new InvalidTokenError('not_a_jwt');

@@ -1,0 +1,66 @@
+/**
+ * A guarded route in front of the test kit's issuer, for the key-server fault scenarios: what a
+ * client sees, what the issuer counted, what was logged. Time moves by fake Date (sockets and
+ * fetch timeouts stay real) or by short configured windows, never by long sleeps.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import request from 'supertest';
+import { vi } from 'vitest';
+import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
+import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
+import { captureLogger, type CapturedLogger } from '../helpers.js';
+
+export interface Guarded {
+  readonly issuer: TestIssuer;
+  readonly auth: BearerAuth;
+  readonly log: CapturedLogger;
+  /** GET /x with `Bearer <token>`. */
+  call(token: string): request.Test;
+  /** Log lines with this message. */
+  logged(msg: string): Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function guarded(bearer: Partial<BearerAuthOptions> = {}, issuerOptions: TestIssuerOptions = {}): Promise<Guarded> {
+  const issuer = await createTestIssuer(issuerOptions);
+  const log = captureLogger();
+  const auth = createBearerAuth({ ...issuer.options, logger: log.logger, env: {}, ...bearer });
+  const app = express();
+  app.get('/x', auth.requireToken(), (_req, res) => {
+    res.json({ ok: true });
+  });
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    issuer,
+    auth,
+    log,
+    call: (token) => request(url).get('/x').set('Authorization', `Bearer ${token}`),
+    logged: (msg) => log.lines.filter((l) => l.msg === msg),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await issuer.close();
+    },
+  };
+}
+
+/** Fakes Date only (timers, sockets and AbortSignal.timeout stay real); returns a clock to move. */
+export function fakeClock(): { advance(seconds: number): void; restore(): void } {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.now());
+  return {
+    advance: (seconds) => vi.setSystemTime(Date.now() + seconds * 1000),
+    restore: () => vi.useRealTimers(),
+  };
+}
+
+/** How often each status occurred, e.g. `{ 200: 50 }`. */
+export function statusCounts(responses: ReadonlyArray<{ status: number }>): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const r of responses) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,175 @@
+/**
+ * The target of the attack suite: an orders API built as a user builds it, listening on
+ * 127.0.0.1 and trusting the test kit's issuer, plus ways to send what a client library would
+ * refuse to send (raw header bytes, repeated headers) and to check a refusal completely.
+ */
+import { createServer, type Server, type ServerOptions } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import express from 'express';
+import request from 'supertest';
+import { expect } from 'vitest';
+import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
+import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
+import { captureLogger, type CapturedLogger } from '../helpers.js';
+
+export const AUDIENCE = 'https://api.example.com/orders';
+
+export interface Target {
+  readonly issuer: TestIssuer;
+  readonly auth: BearerAuth;
+  readonly url: string;
+  readonly log: CapturedLogger;
+  /** GET `path` with the given Authorization header (none when undefined). Clears the log first. */
+  get(path: string, authorization?: string): request.Test;
+  /** Sends raw request bytes (see rawHead). Clears the log first. */
+  raw(head: Buffer | string): Promise<RawResponse>;
+  /** A valid token for the orders API; claims and header as in `issuer.mint`. */
+  mint(claims?: Record<string, unknown>, header?: Record<string, unknown>, key?: Parameters<TestIssuer['mint']>[2]): string;
+  close(): Promise<void>;
+}
+
+export interface TargetOptions {
+  readonly bearer?: Partial<BearerAuthOptions>;
+  readonly issuer?: TestIssuerOptions;
+  /** Options of the HTTP server, e.g. a larger `maxHeaderSize`. */
+  readonly server?: ServerOptions;
+}
+
+/** Routes: `GET /orders` needs `orders.read`, `GET /me` any valid token, `POST /orders` form bodies. */
+export async function startTarget(options: TargetOptions = {}): Promise<Target> {
+  const issuer = await createTestIssuer({ appId: 'orders-api', audience: AUDIENCE, ...options.issuer });
+  const log = captureLogger('info');
+  const auth = createBearerAuth({ ...issuer.options, logger: log.logger, env: {}, ...options.bearer });
+  const app = express();
+  app.use(express.urlencoded({ extended: false }));
+  app.get('/orders', auth.requireToken('orders.read'), (req, res) => {
+    res.json({ caller: req.auth.clientId, scopes: req.auth.scopes });
+  });
+  app.post('/orders', auth.requireToken('orders.read'), (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/me', auth.requireToken(), (req, res) => {
+    res.json({ subject: req.auth.subject });
+  });
+  const server: Server = createServer(options.server ?? {}, app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    issuer,
+    auth,
+    url,
+    log,
+    get(path, authorization) {
+      log.lines.length = 0;
+      const req = request(url).get(path);
+      return authorization === undefined ? req : req.set('Authorization', authorization);
+    },
+    raw(head) {
+      log.lines.length = 0;
+      return rawRequest(url, head);
+    },
+    mint: (claims = {}, header = {}, key) => issuer.mint({ scope: 'orders.read', ...claims }, header, key),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await issuer.close();
+    },
+  };
+}
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: unknown;
+}
+
+/**
+ * Sends `head` (request line and header lines, without the final blank line) as raw bytes, so
+ * that tests can send what an HTTP client refuses to: repeated headers, non-ASCII bytes.
+ */
+export function rawRequest(url: string, head: Buffer | string): Promise<RawResponse> {
+  const { port } = new URL(url);
+  const bytes = Buffer.concat([typeof head === 'string' ? Buffer.from(head, 'latin1') : head, Buffer.from('\r\nConnection: close\r\n\r\n')]);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    // Written, not ended: a half-closed socket may be dropped before a slow answer is sent.
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      const [statusLine, ...lines] = text.slice(0, split).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const rest = text.slice(split + 4);
+      let body: unknown = rest;
+      try {
+        body = rest === '' ? undefined : JSON.parse(rest);
+      } catch {
+        // not JSON: keep the text
+      }
+      resolve({ status: Number(statusLine!.split(' ')[1]), headers, body });
+    });
+  });
+}
+
+/** A request line and headers for `rawRequest`: `GET path` with each `[name, value]` in order. */
+export function rawHead(path: string, headers: ReadonlyArray<readonly [string, string | Buffer]>): Buffer {
+  const parts: Buffer[] = [Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1`)];
+  for (const [name, value] of headers) parts.push(Buffer.from(`\r\n${name}: `), Buffer.from(value as string, typeof value === 'string' ? 'latin1' : undefined));
+  return Buffer.concat(parts);
+}
+
+export interface Refusal {
+  readonly status: 400 | 401 | 403;
+  readonly error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'unauthorized';
+  readonly description: string;
+  /** The reason code of the log line, when the refusal came from our middleware. */
+  readonly reason?: string;
+}
+
+/**
+ * Asserts a complete RFC 6750 refusal: status, JSON body, `Cache-Control: no-store` and the
+ * challenge; and, when `target` is given, that the middleware logged it once with `reason`.
+ */
+export function expectRefusal(
+  res: { status: number; headers: Record<string, string | string[] | undefined>; body: unknown },
+  expected: Refusal,
+  target?: Target,
+): void {
+  const challenge =
+    expected.error === 'unauthorized'
+      ? 'Bearer realm="api"'
+      : `Bearer realm="api", error="${expected.error}", error_description="${expected.description}"${expected.error === 'insufficient_scope' ? ', scope="orders.read"' : ''}`;
+  expect({ status: res.status, body: res.body, challenge: res.headers['www-authenticate'], cacheControl: res.headers['cache-control'] }).toEqual({
+    status: expected.status,
+    body: { error: expected.error, error_description: expected.description, ...(expected.error === 'insufficient_scope' ? { scope: 'orders.read' } : {}) },
+    challenge,
+    cacheControl: 'no-store',
+  });
+  if (target && expected.reason) {
+    const refusals = target.log.lines.filter((l) => l.msg === 'bearer token refused');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ reason: expected.reason, status: expected.status });
+  }
+}
+
+/** Shorthands for the refusals the suite expects most. */
+export const invalidToken = (description: string, reason: string): Refusal => ({ status: 401, error: 'invalid_token', description, reason });
+export const invalidRequest = (description: string, reason: string): Refusal => ({ status: 400, error: 'invalid_request', description, reason });
+export const NO_CREDENTIALS: Refusal = { status: 401, error: 'unauthorized', description: 'bearer token required', reason: 'no_credentials' };
+export const INSUFFICIENT_SCOPE: Refusal = { status: 403, error: 'insufficient_scope', description: 'insufficient scope', reason: 'insufficient_scope' };
+
+/** Flips one bit of the character at `index` within the base64url alphabet. */
+export function flipChar(text: string, index: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const i = index < 0 ? text.length + index : index;
+  const value = alphabet.indexOf(text[i]!);
+  return text.slice(0, i) + alphabet[value ^ 0b100000] + text.slice(i + 1);
+}
+
+export const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
