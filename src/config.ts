@@ -213,13 +213,17 @@ function bool(value: unknown, option: string): boolean {
   return value;
 }
 
-function integer(value: unknown, option: string, fallback: number, min: number): number {
+function integer(value: unknown, option: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ConfigError(option, `must be an integer of at least ${min}, got ${typeof value === 'number' ? value : describe(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(option, `must be an integer ${range}, got ${typeof value === 'number' ? value : describe(value)}`);
   }
   return value;
 }
+
+/** lru-cache allocates its index for `max` entries up front: beyond this, startup memory balloons. */
+const TOKEN_CACHE_LIMIT = 1_000_000;
 
 function plainObject(value: unknown, option: string, known: readonly string[]): Record<string, unknown> {
   if (value === undefined) return {};
@@ -329,7 +333,7 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
     maxBytes: integer(kc.maxBytes, 'keyCache.maxBytes', KEY_CACHE_DEFAULTS.maxBytes, 1024),
   });
   const tc = plainObject(options.tokenCache, 'tokenCache', ['max']);
-  const tokenCache = Object.freeze({ max: integer(tc.max, 'tokenCache.max', 10_000, 0) });
+  const tokenCache = Object.freeze({ max: integer(tc.max, 'tokenCache.max', 10_000, 0, TOKEN_CACHE_LIMIT) });
 
   let logger: BearerLogger;
   if (options.logger !== undefined) {
