@@ -18,10 +18,24 @@ export const contenders = {
     app.get('/orders', ok);
   },
 
+  /** Calibration: the cost of one more (empty) middleware that sets req.auth. */
+  'empty middleware': async (app) => {
+    app.get('/orders', (req, _res, next) => {
+      req.auth = { scopes: ['orders.read'] };
+      next();
+    }, ok);
+  },
+
   'cyberark-bearer': async (app, cfg, hooks = {}) => {
     const { createBearerAuth } = await import('../dist/index.js');
     const logger = hooks.logger ?? pino({ level: 'silent' });
     const auth = createBearerAuth({ ...cfg, logger });
+    app.get('/orders', auth.requireToken(SCOPE), ok);
+  },
+
+  'cyberark-bearer (no token cache)': async (app, cfg, hooks = {}) => {
+    const { createBearerAuth } = await import('../dist/index.js');
+    const auth = createBearerAuth({ ...cfg, logger: hooks.logger ?? pino({ level: 'silent' }), tokenCache: { max: 0 } });
     app.get('/orders', auth.requireToken(SCOPE), ok);
   },
 
@@ -110,3 +124,9 @@ export const contenders = {
     }, ok);
   },
 };
+
+/** The contenders of a default run: peers, the ceiling, and ours with and without its token cache. */
+export const DEFAULT_CONTENDERS = [
+  'no auth', 'cyberark-bearer', 'cyberark-bearer (no token cache)', 'express-oauth2-jwt-bearer',
+  'express-jwt + jwks-rsa', 'aws-jwt-verify', 'fast-jwt (cache)', 'jose (minimal)',
+];

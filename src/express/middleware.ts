@@ -69,7 +69,7 @@ export function createMiddleware(verifier: TokenVerifier, requirement: CompiledR
       refuse(req, res, next, error as BearerError);
       return;
     }
-    verifier.verify(token).then(
+    verifier.verifyUncached(token).then(
       (auth) => accept(req, res, next, auth),
       (error: unknown) => {
         if (error instanceof BearerError) refuse(req, res, next, error);

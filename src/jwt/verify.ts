@@ -76,6 +76,11 @@ export class TokenVerifier {
   async verify<C extends object = Claims>(token: string): Promise<AuthInfo<C>> {
     const hit = this.#cache.get(token, Date.now());
     if (hit !== undefined) return hit as AuthInfo<C>;
+    return this.verifyUncached<C>(token);
+  }
+
+  /** verify() for a token that `cached()` just missed: the full check, then into the cache. */
+  async verifyUncached<C extends object = Claims>(token: string): Promise<AuthInfo<C>> {
     precheck(token, this.config.maxTokenLength);
     const route = this.#single ?? this.#routeByIssuer(token);
     let payload: Record<string, unknown>;
