@@ -36,6 +36,7 @@ export const contenders = {
   'cyberark-bearer (no token cache)': async (app, cfg, hooks = {}) => {
     const { createBearerAuth } = await import('../dist/index.js');
     const auth = createBearerAuth({ ...cfg, logger: hooks.logger ?? pino({ level: 'silent' }), tokenCache: { max: 0 } });
+    // (the same logger as the cached variant: only the cache differs)
     app.get('/orders', auth.requireToken(SCOPE), ok);
   },
 

@@ -23,13 +23,22 @@ const logger = pino({ level: 'debug' }, {
 const app = express();
 app.set('etag', false);
 app.set('x-powered-by', false);
+// For the cold start only: each request's time in the server, arrival to last byte.
+const latencies = [];
+if (process.env.BENCH_LATENCIES) {
+  app.use((_req, res, next) => {
+    const t0 = performance.now();
+    res.on('finish', () => latencies.push(performance.now() - t0));
+    next();
+  });
+}
 await setup(app, cfg, { logger });
 const server = app.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));
 server.keepAliveTimeout = 60_000;
 
 process.on('message', (message) => {
   if (message.type === 'stats') {
-    process.send({ type: 'stats', cpu: process.cpuUsage(), memory: process.memoryUsage(), fetches });
+    process.send({ type: 'stats', cpu: process.cpuUsage(), memory: process.memoryUsage(), fetches, latencies });
   }
 });
 process.on('disconnect', () => process.exit(0));

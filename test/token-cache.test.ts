@@ -6,7 +6,7 @@
 import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { silent, sleep } from './helpers.js';
 
@@ -20,24 +20,54 @@ afterEach(async () => {
 });
 
 const make = (options: Partial<BearerAuthOptions> = {}) => createBearerAuth({ ...issuer.options, logger: silent, ...options });
+
+/** A token enters the cache on its second successful verification; returns the cached result. */
+async function admit(auth: BearerAuth, token: string) {
+  await auth.verify(token);
+  const cached = await auth.verify(token);
+  expect(await auth.verify(token)).toBe(cached);
+  return cached;
+}
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 describe('verified-token cache', () => {
   it('answers a repeated token from the cache (the same frozen object)', async () => {
     const auth = make();
     const token = issuer.mint({ scope: 'a' });
-    const first = await auth.verify(token);
-    const second = await auth.verify(token);
-    expect(second).toBe(first);
+    const first = await admit(auth, token);
+    expect(await auth.verify(token)).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
     expect(Object.isFrozen(first.claims)).toBe(true);
     expect(Object.isFrozen(first.scopes)).toBe(true);
   });
 
+  it('admits a token on its second verification, so one-shot tokens take no entry', async () => {
+    const auth = make();
+    const once = issuer.mint({ jti: 'once' });
+    const a = await auth.verify(once);
+    const b = await auth.verify(once); // verified again: this one is admitted
+    expect(b).not.toBe(a);
+    expect(await auth.verify(once)).toBe(b);
+    // A refused token is not even remembered as seen.
+    const bad = issuer.mint({ aud: 'someone-else' });
+    await expect(auth.verify(bad)).rejects.toMatchObject({ reason: 'unexpected_audience' });
+  });
+
+  it('checks a token once for concurrent requests that carry it (a cold-start burst)', async () => {
+    const auth = make();
+    const token = issuer.mint({ jti: 'burst' });
+    const results = await Promise.all(Array.from({ length: 50 }, () => auth.verify(token)));
+    expect(new Set(results).size).toBe(1);
+    const expired = issuer.mint({ exp: nowSeconds() - 3600 });
+    const failures = await Promise.all(Array.from({ length: 20 }, () => auth.verify(expired).catch((e: unknown) => e)));
+    expect(new Set(failures).size).toBe(1);
+    expect(failures[0]).toMatchObject({ reason: 'token_expired' });
+  });
+
   it('serves only the exact token: a cached signature on an altered payload is refused', async () => {
     const auth = make();
     const token = issuer.mint({ scope: 'orders.read' });
-    await auth.verify(token);
+    await admit(auth, token);
     const [header, , signature] = token.split('.');
     const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()), scope: 'admin' })).toString('base64url');
     await expect(auth.verify(`${header}.${forgedPayload}.${signature}`)).rejects.toMatchObject({ reason: 'bad_signature' });
@@ -52,7 +82,7 @@ describe('verified-token cache', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const auth = make({ clockTolerance: 0 });
     const token = issuer.mint({ exp: nowSeconds() + 60 });
-    await auth.verify(token);
+    await admit(auth, token);
     vi.setSystemTime(Date.now() + 59_000);
     await expect(auth.verify(token)).resolves.toBeDefined();
     vi.setSystemTime(Date.now() + 2_000);
@@ -63,7 +93,7 @@ describe('verified-token cache', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const auth = make({ clockTolerance: 30 });
     const token = issuer.mint({ exp: nowSeconds() + 10 });
-    const cached = await auth.verify(token);
+    const cached = await admit(auth, token);
     vi.setSystemTime(Date.now() + 20_000); // past exp, within the tolerance
     const again = await auth.verify(token);
     expect(again).not.toBe(cached);
@@ -75,7 +105,7 @@ describe('verified-token cache', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const auth = make({ maxTokenAge: 60, clockTolerance: 0 });
     const token = issuer.mint();
-    await auth.verify(token);
+    await admit(auth, token);
     vi.setSystemTime(Date.now() + 61_000);
     await expect(auth.verify(token)).rejects.toMatchObject({ reason: 'token_too_old' });
   });
@@ -83,7 +113,7 @@ describe('verified-token cache', () => {
   it('drops a cached token once its signing key leaves the key set', async () => {
     const auth = make({ keyCache: { maxAge: 0.3, cooldown: 0 } });
     const token = issuer.mint();
-    const first = await auth.verify(token);
+    const first = await admit(auth, token);
     issuer.rotateKey({ keepPrevious: false });
     await sleep(400);
     await expect(auth.verify(token)).rejects.toMatchObject({ status: 401, reason: 'unknown_key' });
@@ -93,7 +123,7 @@ describe('verified-token cache', () => {
   it('drops a cached token whose key was withdrawn when another request did the refresh', async () => {
     const auth = make({ keyCache: { maxAge: 0.3, cooldown: 0 } });
     const token = issuer.mint();
-    await auth.verify(token);
+    await admit(auth, token);
     issuer.rotateKey({ keepPrevious: false });
     await sleep(400);
     await auth.verify(issuer.mint()); // a token of the new key refreshes the key set
@@ -103,7 +133,7 @@ describe('verified-token cache', () => {
   it('keeps a cached token across a refresh that still publishes its key', async () => {
     const auth = make({ keyCache: { maxAge: 0.3, cooldown: 0 } });
     const token = issuer.mint();
-    const first = await auth.verify(token);
+    const first = await admit(auth, token);
     issuer.rotateKey({ keepPrevious: true });
     await sleep(400);
     await auth.verify(issuer.mint()); // the refresh happens here
@@ -115,7 +145,7 @@ describe('verified-token cache', () => {
     const a = make({ audience: 'cache-api' });
     const b = make({ audience: 'other-api' });
     const token = issuer.mint();
-    await a.verify(token);
+    await admit(a, token);
     await expect(b.verify(token)).rejects.toMatchObject({ reason: 'unexpected_audience' });
     const rs384Only = make({ algorithms: ['RS384'] });
     await expect(rs384Only.verify(token)).rejects.toMatchObject({ reason: 'algorithm_not_allowed' });
@@ -169,13 +199,15 @@ describe('verified-token cache', () => {
   it('can be turned off, and is bounded by its size', async () => {
     const off = make({ tokenCache: { max: 0 } });
     const token = issuer.mint();
-    expect(await off.verify(token)).not.toBe(await off.verify(token));
+    await off.verify(token);
+    const second = await off.verify(token);
+    expect(await off.verify(token)).not.toBe(second);
 
     const tiny = make({ tokenCache: { max: 2 } });
     const [t1, t2, t3] = [issuer.mint({ jti: '1' }), issuer.mint({ jti: '2' }), issuer.mint({ jti: '3' })];
-    const first = await tiny.verify(t1);
-    await tiny.verify(t2);
-    await tiny.verify(t3); // evicts t1, the least recently used
+    const first = await admit(tiny, t1);
+    await admit(tiny, t2);
+    await admit(tiny, t3); // evicts t1, the least recently used
     expect(await tiny.verify(t1)).not.toBe(first);
   });
 });

@@ -42,9 +42,14 @@ export function tokenFromHeader(value: string | undefined): string | undefined {
   return token;
 }
 
+/** True when `token` is an RFC 6750 b64token. */
+export function isB64Token(token: string): boolean {
+  return B64TOKEN.test(token);
+}
+
 /**
  * Throws InvalidRequestError unless `token` is an RFC 6750 b64token. Separate from extraction
- * so the middleware can skip it for a token it verified before (the same string passed it).
+ * because a token that verifies is one: the middleware checks only when verification fails.
  */
 export function checkTokenSyntax(token: string): void {
   if (!B64TOKEN.test(token)) throw new InvalidRequestError('malformed_request');

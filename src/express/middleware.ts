@@ -3,9 +3,9 @@
  * only Node's request and response, so it runs under Express 4 and 5 (and Connect) alike.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkTokenSyntax, extractToken, type ExtractOptions } from '../bearer/extract.js';
+import { extractToken, isB64Token, type ExtractOptions } from '../bearer/extract.js';
 import { sendRefusal } from '../bearer/respond.js';
-import { BearerError, InsufficientScopeError } from '../errors.js';
+import { BearerError, InsufficientScopeError, InvalidRequestError } from '../errors.js';
 import type { TokenVerifier } from '../jwt/verify.js';
 import { errorFacts, type BearerLogger } from '../log.js';
 import { satisfies, type CompiledRequirement } from '../scopes.js';
@@ -57,22 +57,19 @@ export function createMiddleware(verifier: TokenVerifier, requirement: CompiledR
       refuse(req, res, next, error as BearerError);
       return;
     }
-    // A token seen before is answered synchronously: no syntax or signature check, no promise.
+    // A token seen before is answered synchronously: no signature check, no promise.
     const hit = verifier.cached(token);
     if (hit !== undefined) {
       accept(req, res, next, hit);
       return;
     }
-    try {
-      checkTokenSyntax(token);
-    } catch (error) {
-      refuse(req, res, next, error as BearerError);
-      return;
-    }
     verifier.verifyUncached(token).then(
       (auth) => accept(req, res, next, auth),
       (error: unknown) => {
-        if (error instanceof BearerError) refuse(req, res, next, error);
+        // Anything that verifies is a b64token, so its syntax is checked only on failure: a
+        // token outside RFC 6750's alphabet is a malformed request (400), not a bad token.
+        if (error instanceof BearerError && !isB64Token(token)) refuse(req, res, next, new InvalidRequestError('malformed_request'));
+        else if (error instanceof BearerError) refuse(req, res, next, error);
         else next(error);
       },
     ).catch((error: unknown) => {

@@ -26,7 +26,14 @@ interface Entry {
  * token with the same tail (an attacker cannot make one that verifies) is simply a miss.
  */
 const KEY_LENGTH = 40;
-const keyOf = (token: string): string => (token.length > KEY_LENGTH ? token.slice(-KEY_LENGTH) : token);
+export const keyOf = (token: string): string => (token.length > KEY_LENGTH ? token.slice(-KEY_LENGTH) : token);
+
+/** FNV-1a over a short string: the doorkeeper's hash of a cache key. */
+function hash32(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
 
 /**
  * Only successes are cached. Caching failures would let anyone fill the LRU with garbage and
@@ -34,9 +41,20 @@ const keyOf = (token: string): string => (token.length > KEY_LENGTH ? token.slic
  */
 export class VerifiedTokenCache {
   readonly #lru: LRUCache<string, Entry> | undefined;
+  /**
+   * Admission on second sight: a token enters the cache the second time it verifies, so
+   * one-shot tokens (a flood of fresh ones) cost no entry, no eviction of the steady clients'
+   * entries, and no garbage. First sightings are remembered as 32-bit hashes in a fixed table:
+   * no allocation; a collision only delays or hastens an admission, never a check.
+   */
+  readonly #doorkeeper: Uint32Array;
+  readonly #mask: number;
 
   constructor(max: number) {
     this.#lru = max > 0 ? new LRUCache<string, Entry>({ max }) : undefined;
+    const slots = max > 0 ? 2 ** Math.min(20, Math.max(10, Math.ceil(Math.log2(max * 2)))) : 0;
+    this.#doorkeeper = new Uint32Array(slots);
+    this.#mask = slots - 1;
   }
 
   get size(): number {
@@ -69,18 +87,26 @@ export class VerifiedTokenCache {
     return entry.auth;
   }
 
-  /** Remembers a verification that just succeeded with a key of `source`. */
+  /** Remembers a verification that just succeeded with a key of `source`, if seen before. */
   add(token: string, auth: AuthInfo<object>, source: KeySource, expiresAtMs: number, now: number): void {
     const lru = this.#lru;
     if (lru === undefined || now >= expiresAtMs) return;
+    const key = keyOf(token);
+    const h = hash32(key);
+    const slot = h & this.#mask;
+    if (this.#doorkeeper[slot] !== h) {
+      this.#doorkeeper[slot] = h;
+      return;
+    }
     const set = source.usableSet(now);
     if (set === undefined) return;
     const entry = set.select(auth.header.kid, auth.header.alg);
     if (typeof entry === 'string') return;
-    lru.set(keyOf(token), { token, auth, expiresAtMs, source, key: entry.key, set });
+    lru.set(key, { token, auth, expiresAtMs, source, key: entry.key, set });
   }
 
   clear(): void {
     this.#lru?.clear();
+    this.#doorkeeper.fill(0);
   }
 }

@@ -11,7 +11,7 @@ import { errorFacts } from '../log.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
 import type { AuthInfo, Claims, TokenHeader } from '../types.js';
-import { VerifiedTokenCache } from './token-cache.js';
+import { keyOf, VerifiedTokenCache } from './token-cache.js';
 
 /** RFC 9068 §2.2: claims a JWT access token must carry in the strict profile. */
 const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
@@ -35,6 +35,8 @@ export class TokenVerifier {
   /** Key sources per issuer. */
   readonly #byIssuer: ReadonlyMap<string, Route>;
   readonly #cache: VerifiedTokenCache;
+  /** Checks in progress, by the token's tail (as in the cache), holding the exact token. */
+  readonly #inflight = new Map<string, { readonly token: string; readonly pending: Promise<AuthInfo<object>> }>();
 
   constructor(config: ResolvedConfig) {
     this.config = config;
@@ -79,8 +81,25 @@ export class TokenVerifier {
     return this.verifyUncached<C>(token);
   }
 
-  /** verify() for a token that `cached()` just missed: the full check, then into the cache. */
-  async verifyUncached<C extends object = Claims>(token: string): Promise<AuthInfo<C>> {
+  /**
+   * verify() for a token that `cached()` just missed: the full check, then into the cache.
+   * Concurrent requests with the same token share one check (a cold start's burst, a client
+   * that fans out): the work is done once and every caller gets its outcome.
+   */
+  verifyUncached<C extends object = Claims>(token: string): Promise<AuthInfo<C>> {
+    const key = keyOf(token);
+    const inflight = this.#inflight.get(key);
+    if (inflight !== undefined && inflight.token === token) return inflight.pending as Promise<AuthInfo<C>>;
+    const pending = this.#check(token);
+    if (inflight === undefined) {
+      this.#inflight.set(key, { token, pending });
+      const forget = () => this.#inflight.delete(key);
+      pending.then(forget, forget);
+    }
+    return pending as Promise<AuthInfo<C>>;
+  }
+
+  async #check(token: string): Promise<AuthInfo<object>> {
     precheck(token, this.config.maxTokenLength);
     const route = this.#single ?? this.#routeByIssuer(token);
     let payload: Record<string, unknown>;
@@ -96,7 +115,7 @@ export class TokenVerifier {
     if (typeof iat === 'number' && iat > now / 1000 + this.config.clockTolerance) {
       throw new InvalidTokenError('issued_in_future');
     }
-    const auth = toAuthInfo<C>(token, header, payload, this.config.scopeClaims);
+    const auth = toAuthInfo<object>(token, header, payload, this.config.scopeClaims);
     const { maxTokenAge } = this.config;
     const expiresAtMs = maxTokenAge === undefined ? exp * 1000 : Math.min(exp, (iat as number) + maxTokenAge) * 1000;
     this.#cache.add(token, auth, route.source, expiresAtMs, now);
@@ -156,16 +175,18 @@ function loggableKid(token: string): string | undefined {
   }
 }
 
-const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
-
 /** Cheap refusals before any decoding: size, and the five-part JWE or the opaque token. */
 function precheck(token: string, maxLength: number): void {
   if (token.length > maxLength) throw new InvalidTokenError('token_too_large');
   let dots = 0;
   for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
   if (dots === 2) {
-    // A compact JWS is base64url without padding (RFC 7515 §2): refuse other spellings up front.
-    if (!COMPACT_JWS.test(token) || !hasCanonicalSegments(token)) throw new InvalidTokenError('malformed_token');
+    // A compact JWS is canonical base64url without padding (RFC 7515 §2), header and payload
+    // non-empty: refuse other spellings up front. One pass checks every character.
+    const first = token.indexOf('.');
+    if (first === 0 || token.charCodeAt(first + 1) === 0x2e || !hasCanonicalSegments(token)) {
+      throw new InvalidTokenError('malformed_token');
+    }
     return;
   }
   if (dots === 0) throw new InvalidTokenError('not_a_jwt');
