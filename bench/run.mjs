@@ -13,11 +13,12 @@ import { contenders, DEFAULT_CONTENDERS } from './contenders.mjs';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
-const ROUNDS = env('BENCH_ROUNDS', 4);
-const DURATION = env('BENCH_DURATION', 5); // seconds per measured run (same, pool)
-const WARMUP = env('BENCH_WARMUP', 2); // seconds of unmeasured load first
+const ROUNDS = env('BENCH_ROUNDS', 8);
+const DURATION = env('BENCH_DURATION', 2.5); // seconds per measured run (same, pool)
+const WARMUP = env('BENCH_WARMUP', 3); // seconds of unmeasured load per server first
 const CONNECTIONS = env('BENCH_CONNECTIONS', 16);
-const FRESH = env('BENCH_FRESH_TOKENS', 15_000); // never-seen tokens per fresh run
+const FRESH_PER_RUN = env('BENCH_FRESH_TOKENS', 5000); // never-seen tokens per fresh run
+const FRESH = FRESH_PER_RUN * ROUNDS;
 const MEMORY_TOKENS = env('BENCH_MEMORY_TOKENS', 100_000);
 const names = process.env.BENCH_CONTENDERS ? process.env.BENCH_CONTENDERS.split(',') : DEFAULT_CONTENDERS;
 for (const name of names) if (!contenders[name]) throw new Error(`unknown contender ${name} (known: ${Object.keys(contenders).join(', ')})`);
@@ -28,7 +29,7 @@ const issuer = await createTestIssuer({ appId: 'orders-api', audience: 'orders-a
 const cfg = issuer.options;
 const mint = (i) => issuer.mint({ scope: 'orders.read', jti: `t-${i}` });
 
-log(`minting tokens: 1 + 1000 (pool) + ${FRESH} (fresh) + 1000 (warm-up)`);
+log(`minting tokens: 1 + 1000 (pool) + ${FRESH} (fresh: ${FRESH_PER_RUN} per run) + 1000 (warm-up)`);
 const tokens = {
   same: [mint('same')],
   pool: Array.from({ length: 1000 }, (_, i) => mint(`pool-${i}`)),
@@ -95,49 +96,59 @@ async function sanityCheck(name, port) {
   if (got.join() !== want.join()) throw new Error(`${name} answered ${got} instead of ${want}`);
 }
 
-async function measure(name, scenario) {
-  const server = startServer(name);
-  const port = await server.ready;
+/**
+ * One scenario: every contender's server is started once and warmed up, then measured in short
+ * runs over many rounds, in rotating order, so that each round's runs are close in time. This
+ * machine's speed drifts by tens of percent within a minute; ratios are taken per round.
+ */
+async function runScenario(scenario) {
+  const servers = new Map();
   try {
-    await sanityCheck(name, port);
-    const set = tokens[scenario];
-    // Warm-up: JIT, JWKS, connections. Fresh runs warm up on other tokens, so theirs stay unseen.
-    const warmSet = scenario === 'fresh' ? tokens.warm : set;
-    await load(port, { pick: (i) => warmSet[i % warmSet.length], duration: WARMUP });
-    const before = await server.stats();
-    const { result, seconds } = await load(port, scenario === 'fresh'
-      ? { pick: (i) => set[i % set.length], amount: set.length }
-      : { pick: (i) => set[i % set.length], duration: DURATION });
-    const after = await server.stats();
-    const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
-    return {
-      rps: result.requests.total / seconds,
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      cpuPerRequest: cpuMicros / result.requests.total,
-      bad: result.non2xx + result.errors + result.timeouts,
-      total: result.requests.total,
-    };
-  } finally {
-    server.stop();
-  }
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = {}; // scenario -> name -> [run]
-
-for (const scenario of scenarios) {
-  results[scenario] = {};
-  for (let round = 0; round < ROUNDS; round++) {
-    // Interleave, rotating the order each round so no contender always runs first or last.
-    const order = names.map((_, k) => names[(k + round) % names.length]);
-    for (const name of order) {
-      const run = await measure(name, scenario);
-      (results[scenario][name] ??= []).push(run);
-      log(`${scenario} round ${round + 1}/${ROUNDS} ${name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(0)} us CPU/req${run.bad ? `, ${run.bad} BAD` : ''}`);
+    for (const name of names) {
+      const server = startServer(name);
+      const port = await server.ready;
+      servers.set(name, { ...server, port });
+      await sanityCheck(name, port);
+      // Warm-up: JIT, JWKS, connections. Fresh runs warm up on other tokens, so theirs stay unseen.
+      const warmSet = scenario === 'fresh' ? tokens.warm : tokens[scenario];
+      await load(port, { pick: (i) => warmSet[i % warmSet.length], duration: WARMUP });
     }
+    const rows = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = names.map((_, k) => names[(k + round) % names.length]);
+      for (const name of order) {
+        const { port, stats } = servers.get(name);
+        const before = await stats();
+        // Fresh: each server gets its own run of never-seen tokens, continuing round after round.
+        const { result, seconds } = scenario === 'fresh'
+          ? await load(port, { pick: (i) => tokens.fresh[round * FRESH_PER_RUN + i], amount: FRESH_PER_RUN })
+          : await load(port, { pick: (i) => tokens[scenario][i % tokens[scenario].length], duration: DURATION });
+        const after = await stats();
+        const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
+        const run = {
+          rps: result.requests.total / seconds,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          cpuPerRequest: cpuMicros / result.requests.total,
+          bad: result.non2xx + result.errors + result.timeouts,
+        };
+        (rows[name] ??= []).push(run);
+        log(`${scenario} round ${round + 1}/${ROUNDS} ${name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(0)} us CPU/req${run.bad ? `, ${run.bad} BAD` : ''}`);
+      }
+    }
+    return rows;
+  } finally {
+    for (const server of servers.values()) server.stop();
   }
 }
+
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const results = {}; // scenario -> name -> [run per round]
+for (const scenario of scenarios) results[scenario] = await runScenario(scenario);
 
 function runChild(script, extraEnv = {}) {
   const out = execFileSync(process.execPath, ['--expose-gc', here(script)], {
@@ -198,21 +209,25 @@ function report() {
   lines.push(`Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Only ratios within this one run mean anything: the machine is shared and noisy.`, '');
   lines.push(`- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`);
   lines.push(`- Node ${process.version}; Express ${versions('express')}; cyberark-bearer ${own} (jose ${versions('jose')}); express-oauth2-jwt-bearer ${versions('express-oauth2-jwt-bearer')}; express-jwt ${versions('express-jwt')} + jwks-rsa ${versions('jwks-rsa')}; aws-jwt-verify ${versions('aws-jwt-verify')}; fast-jwt ${versions('fast-jwt')} (+ get-jwks ${versions('get-jwks')}); autocannon ${versions('autocannon')}`);
-  lines.push(`- Load: autocannon in the bench process, ${CONNECTIONS} connections, to one server process per contender on 127.0.0.1; ${WARMUP} s warm-up, then ${DURATION} s measured (fresh: ${FRESH} never-seen tokens); ${ROUNDS} rounds, contenders interleaved in rotating order. RS256 tokens of 2048-bit keys, CyberArk-shaped claims, one route requiring \`orders.read\`.`);
-  lines.push('- Columns: median over rounds (min–max); CPU is the server process\'s user+system time per request, all its threads included.', '');
+  lines.push(`- Load: autocannon in the bench process, ${CONNECTIONS} connections, to one long-lived server process per contender on 127.0.0.1, each warmed up for ${WARMUP} s; then ${ROUNDS} rounds of one ${DURATION} s run per contender (fresh: ${FRESH_PER_RUN} never-seen tokens per run), contenders in rotating order. RS256 tokens of 2048-bit keys, CyberArk-shaped claims, one route requiring \`orders.read\`.`);
+  lines.push('- Ratios are computed within each round (runs seconds apart) and the median over rounds is shown, because this machine\'s speed drifts by tens of percent within a minute; req/s, latency and CPU columns are medians over rounds. CPU is the server process\'s user+system time per request, all its threads included.', '');
   const scenarioTitle = { same: 'Same token on every request', pool: 'Pool of 1 000 clients\' tokens in rotation', fresh: 'Fresh token on every request (pure verification cost)' };
   for (const scenario of scenarios) {
     const rows = results[scenario];
     const med = (name, key) => median(rows[name].map((r) => r[key]));
-    const ceiling = rows['no auth'] ? med('no auth', 'rps') : undefined;
-    const auth0 = rows['express-oauth2-jwt-bearer'] ? med('express-oauth2-jwt-bearer', 'rps') : undefined;
+    // Ratio per round (runs seconds apart), then the median over rounds: the machine's drift cancels.
+    const ratioTo = (name, base) => (rows[base] ? median(rows[name].map((r, i) => r.rps / rows[base][i].rps)).toFixed(2) : 'n/a');
+    const spread = (name, base) => {
+      if (!rows[base]) return '';
+      const ratios = rows[name].map((r, i) => r.rps / rows[base][i].rps);
+      return ` (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+    };
     lines.push(`## ${scenarioTitle[scenario]}`, '');
-    lines.push('| contender | req/s | × no auth | × express-oauth2-jwt-bearer | p50 ms | p99 ms | CPU µs/req | non-2xx |');
+    lines.push('| contender | × no auth (min–max over rounds) | × express-oauth2-jwt-bearer | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx |');
     lines.push('|---|---|---|---|---|---|---|---|');
     for (const name of names) {
       const runs = rows[name];
-      const rps = runs.map((r) => r.rps);
-      lines.push(`| ${name === 'cyberark-bearer' ? '**cyberark-bearer**' : name} | ${f0(med(name, 'rps'))} (${f0(Math.min(...rps))}–${f0(Math.max(...rps))}) | ${ratio(med(name, 'rps'), ceiling)} | ${ratio(med(name, 'rps'), auth0)} | ${med(name, 'p50')} | ${med(name, 'p99')} | ${f0(med(name, 'cpuPerRequest'))} | ${runs.reduce((a, r) => a + r.bad, 0)} |`);
+      lines.push(`| ${name === 'cyberark-bearer' ? '**cyberark-bearer**' : name} | ${ratioTo(name, 'no auth')}${spread(name, 'no auth')} | ${ratioTo(name, 'express-oauth2-jwt-bearer')} | ${f0(med(name, 'rps'))} | ${med(name, 'p50')} | ${med(name, 'p99')} | ${f0(med(name, 'cpuPerRequest'))} | ${runs.reduce((a, r) => a + r.bad, 0)} |`);
     }
     lines.push('');
   }
