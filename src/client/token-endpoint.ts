@@ -3,6 +3,7 @@
  * its bounded retries with backoff and jitter, and the answer checked and turned into a typed error.
  */
 import { decodeJwt } from 'jose';
+import { readBody } from '../http/read-body.js';
 import { errorFacts } from '../log.js';
 import { TokenRequestError, TokenUnavailableError, type TokenFailureKind } from './errors.js';
 import type { ResolvedClientConfig } from './options.js';
@@ -74,29 +75,17 @@ function retryAfterMs(value: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
+const BODY_FAILURE = {
+  too_large: `answer larger than ${MAX_ANSWER_BYTES} bytes`,
+  timeout: 'the answer did not complete in time',
+  network: 'connection failed while reading the answer',
+} as const;
+
 async function readText(response: Response, signal: AbortSignal): Promise<string> {
-  if (!response.body) return '';
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (declared > MAX_ANSWER_BYTES) throw new PassingFailure('invalid_response', `answer larger than ${MAX_ANSWER_BYTES} bytes`, response.status);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_ANSWER_BYTES) throw new PassingFailure('invalid_response', `answer larger than ${MAX_ANSWER_BYTES} bytes`, response.status);
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof PassingFailure) throw error;
-    if (signal.aborted) throw new PassingFailure('timeout', 'the answer did not complete in time');
-    throw new PassingFailure('network', 'connection failed while reading the answer');
-  } finally {
-    reader.releaseLock();
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const read = await readBody(response, MAX_ANSWER_BYTES, signal);
+  if (read.ok) return read.text;
+  const kind = read.failure === 'too_large' ? 'invalid_response' : read.failure;
+  throw new PassingFailure(kind, BODY_FAILURE[read.failure], read.failure === 'too_large' ? response.status : undefined);
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

@@ -3,6 +3,7 @@
  * no downgrade to plain http through redirects, and failures reduced to a few safe kinds.
  */
 import { isLoopback } from '../config.js';
+import { readBody, type BodyFailure } from '../http/read-body.js';
 
 export type FetchFailureKind =
   | 'timeout'
@@ -64,9 +65,9 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
       }
     }
     if (!response.ok) throw new FetchFailure('http_status', `HTTP ${response.status}`, response.status);
-    const declared = Number(response.headers.get('content-length') ?? NaN);
-    if (declared > limits.maxBytes) throw new FetchFailure('too_large', `document larger than ${limits.maxBytes} bytes`);
-    const text = await readLimited(response, limits.maxBytes, signal, limits.timeoutMs);
+    const read = await readBody(response, limits.maxBytes, signal);
+    if (!read.ok) throw bodyFailure(read.failure, limits);
+    const { text } = read;
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -80,25 +81,10 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
   }
 }
 
-async function readLimited(response: Response, maxBytes: number, signal: AbortSignal, timeoutMs: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) throw new FetchFailure('too_large', `document larger than ${maxBytes} bytes`);
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof FetchFailure) throw error;
-    if (signal.aborted) throw new FetchFailure('timeout', `no complete answer within ${timeoutMs} ms`);
-    throw new FetchFailure('network', 'connection failed while reading');
-  } finally {
-    reader.releaseLock();
+function bodyFailure(failure: BodyFailure, limits: { maxBytes: number; timeoutMs: number }): FetchFailure {
+  switch (failure) {
+    case 'too_large': return new FetchFailure('too_large', `document larger than ${limits.maxBytes} bytes`);
+    case 'timeout': return new FetchFailure('timeout', `no complete answer within ${limits.timeoutMs} ms`);
+    case 'network': return new FetchFailure('network', 'connection failed while reading');
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
