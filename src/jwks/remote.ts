@@ -77,7 +77,7 @@ export class RemoteKeySet implements KeySource {
       if (age >= this.#ttlMs * REFRESH_AHEAD && now >= this.#nextAttemptAt) void this.#refresh();
       return set;
     }
-    if (this.#lastFailure && age < this.#ttlMs + this.#settings.keyCache.staleIfError * 1000) {
+    if (this.#lastFailure && now < this.#staleUntil()) {
       // An outage is in progress: serve the last good set at once and retry in the background.
       if (now >= this.#nextAttemptAt) void this.#refresh();
       return set;
@@ -118,6 +118,11 @@ export class RemoteKeySet implements KeySource {
   #unavailable(now: number): KeysUnavailableError {
     const wait = Math.max(this.#nextAttemptAt - now, FIRST_BACKOFF_MS);
     return new KeysUnavailableError(wait / 1000, { cause: this.#lastFailure });
+  }
+
+  /** Until when the held key set may serve while refreshes fail (stale-if-error), in ms. */
+  #staleUntil(): number {
+    return this.#fetchedAt + this.#ttlMs + this.#settings.keyCache.staleIfError * 1000;
   }
 
   /** One fetch at a time: concurrent callers share it. Resolves with the new set, or undefined. */
@@ -166,7 +171,7 @@ export class RemoteKeySet implements KeySource {
       this.#outageSince ??= started;
       const backoff = Math.min(keyCache.cooldown * 1000, FIRST_BACKOFF_MS * 2 ** Math.min(this.#failures - 1, 16));
       this.#nextAttemptAt = now + backoff;
-      const stale = this.#set !== undefined && now - this.#fetchedAt < this.#ttlMs + keyCache.staleIfError * 1000;
+      const stale = this.#set !== undefined && now < this.#staleUntil();
       this.#logger.error(
         {
           url: this.url, reason: failure.kind, status: failure.status, ms: now - started,
@@ -192,7 +197,7 @@ export class RemoteKeySet implements KeySource {
     const held = this.#set;
     return {
       url: this.url,
-      usable: held !== undefined && now - this.#fetchedAt < this.#ttlMs + this.#settings.keyCache.staleIfError * 1000,
+      usable: held !== undefined && now < this.#staleUntil(),
       kids: held ? held.kids : [],
       age: held ? (now - this.#fetchedAt) / 1000 : undefined,
       fetches: this.#fetches,

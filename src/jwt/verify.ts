@@ -76,9 +76,7 @@ export class TokenVerifier {
    * `nbf`, `iat`, issuer and audience. Throws InvalidTokenError or KeysUnavailableError.
    */
   async verify<C extends object = Claims>(token: string): Promise<AuthInfo<C>> {
-    const hit = this.#cache.get(token, Date.now());
-    if (hit !== undefined) return hit as AuthInfo<C>;
-    return this.verifyUncached<C>(token);
+    return this.cached<C>(token) ?? this.verifyUncached<C>(token);
   }
 
   /**
