@@ -1,30 +1,21 @@
 /**
  * readBody(): answers of any size are read to a bound and no further, over real HTTP on 127.0.0.1.
  */
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBody } from '../src/http/read-body.js';
+import { scriptedServer, type ScriptedServer } from './client-servers.js';
 
-const closers: Array<() => Promise<void>> = [];
+const servers: ScriptedServer[] = [];
 afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
+  await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
 /** A server that answers every request with `answer`; returns its URL. */
 async function serve(answer: (res: ServerResponse) => void): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server = createServer((_req, res) => answer(res));
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise((resolve) => server.close(() => resolve()));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const server = await scriptedServer([(_req, res) => answer(res)]);
+  servers.push(server);
+  return `${server.url}/`;
 }
 
 async function read(url: string, maxBytes: number, abortAfterMs?: number) {
