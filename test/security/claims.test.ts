@@ -4,7 +4,7 @@
  * The clock is pinned (fake Date only, sockets stay real), so the boundaries are exact.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AUDIENCE, expectRefusal, INSUFFICIENT_SCOPE, invalidToken, startTarget, type Target } from './harness.js';
+import { AUDIENCE, expectRefusal, INSUFFICIENT_SCOPE, invalidToken, startWarmTarget, type Target } from './harness.js';
 
 const EXPIRED = invalidToken('token expired', 'token_expired');
 const WRONG_ISSUER = invalidToken('unexpected issuer', 'unexpected_issuer');
@@ -16,8 +16,7 @@ describe('claims attacks', () => {
   let t: Target;
   let now: number;
   beforeAll(async () => {
-    t = await startTarget();
-    await t.get('/orders', `Bearer ${t.mint()}`).expect(200);
+    ({ t } = await startWarmTarget());
   });
   afterAll(() => t.close());
   beforeEach(() => {

@@ -21,6 +21,8 @@ export interface Target {
   readonly log: CapturedLogger;
   /** GET `path` with the given Authorization header (none when undefined). Clears the log first. */
   get(path: string, authorization?: string): request.Test;
+  /** GET `path` (`/orders` by default) with `Authorization: Bearer <token>`. Clears the log first. */
+  bearer(token: string, path?: string): request.Test;
   /** Sends raw request bytes (see rawHead). Clears the log first. */
   raw(head: Buffer | string): Promise<RawResponse>;
   /** A valid token for the orders API; claims and header as in `issuer.mint`. */
@@ -54,16 +56,18 @@ export async function startTarget(options: TargetOptions = {}): Promise<Target> 
   const server: Server = createServer(options.server ?? {}, app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const get = (path: string, authorization?: string): request.Test => {
+    log.lines.length = 0;
+    const req = request(url).get(path);
+    return authorization === undefined ? req : req.set('Authorization', authorization);
+  };
   return {
     issuer,
     auth,
     url,
     log,
-    get(path, authorization) {
-      log.lines.length = 0;
-      const req = request(url).get(path);
-      return authorization === undefined ? req : req.set('Authorization', authorization);
-    },
+    get,
+    bearer: (token, path = '/orders') => get(path, `Bearer ${token}`),
     raw(head) {
       log.lines.length = 0;
       return rawRequest(url, head);
@@ -75,6 +79,14 @@ export async function startTarget(options: TargetOptions = {}): Promise<Target> 
       await issuer.close();
     },
   };
+}
+
+/** A target that has accepted a valid token (so its keys are cached), the token and its segments. */
+export async function startWarmTarget(options: TargetOptions = {}): Promise<{ t: Target; token: string; parts: [string, string, string] }> {
+  const t = await startTarget(options);
+  const token = t.mint();
+  await t.bearer(token).expect(200);
+  return { t, token, parts: token.split('.') as [string, string, string] };
 }
 
 export interface RawResponse {

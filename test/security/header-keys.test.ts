@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { createForge, type Forge } from './forge.js';
-import { AUDIENCE, b64url, expectRefusal, invalidToken, startTarget, type Target } from './harness.js';
+import { AUDIENCE, b64url, expectRefusal, invalidToken, startTarget, startWarmTarget, type Target } from './harness.js';
 
 const BAD_SIGNATURE = invalidToken('invalid signature', 'bad_signature');
 const UNKNOWN_KEY = invalidToken('token signed by an unknown key', 'unknown_key');
@@ -30,8 +30,7 @@ describe('keys offered by the token header', () => {
   const thumbprint = b64url(createHash('sha256').update(JSON.stringify({ e: attackerJwk.e, kty: 'RSA', n: attackerJwk.n })).digest());
 
   beforeAll(async () => {
-    t = await startTarget();
-    await t.get('/orders', `Bearer ${t.mint()}`).expect(200); // keys cached; every later fetch would be counted
+    ({ t } = await startWarmTarget()); // keys cached; every later fetch would be counted
     // The attacker's own CyberArk-like issuer, minting tokens with our iss and aud.
     attacker = await createTestIssuer({ appId: 'orders-api', audience: AUDIENCE, issuer: t.issuer.issuer });
     lure = createServer((_req, res) => {
@@ -49,35 +48,35 @@ describe('keys offered by the token header', () => {
 
   it('embedded jwk (CVE-2018-0114) with the tenant kid, signed by the attacker key → 401 bad_signature', async () => {
     const token = t.mint({}, { jwk: attackerJwk }, { key: attackerKey.privateKey });
-    expectRefusal(await t.get('/orders', `Bearer ${token}`), BAD_SIGNATURE, t);
+    expectRefusal(await t.bearer(token), BAD_SIGNATURE, t);
   });
 
   it('embedded jwk with its own thumbprint as kid → 401 unknown_key', async () => {
     const token = t.mint({}, { jwk: { ...attackerJwk, kid: thumbprint }, kid: thumbprint }, { key: attackerKey.privateKey });
-    expectRefusal(await t.get('/orders', `Bearer ${token}`), UNKNOWN_KEY, t);
+    expectRefusal(await t.bearer(token), UNKNOWN_KEY, t);
   });
 
   it('embedded jwk and no kid at all → 401 bad_signature (the one configured key is used)', async () => {
     const token = t.mint({}, { jwk: attackerJwk, kid: undefined }, { key: attackerKey.privateKey });
-    expectRefusal(await t.get('/orders', `Bearer ${token}`), BAD_SIGNATURE, t);
+    expectRefusal(await t.bearer(token), BAD_SIGNATURE, t);
   });
 
   it('jku pointing at the attacker\'s JWKS, attacker kid → 401 unknown_key, and the JWKS is never fetched', async () => {
     const token = attacker.mint({ scope: 'orders.read' }, { jku: attacker.jwksUri });
-    expectRefusal(await t.get('/orders', `Bearer ${token}`), UNKNOWN_KEY, t);
+    expectRefusal(await t.bearer(token), UNKNOWN_KEY, t);
     expect(attacker.jwksFetches).toBe(0);
   });
 
   it('jku pointing at the attacker\'s JWKS, tenant kid → 401 bad_signature, never fetched', async () => {
     const token = attacker.mint({ scope: 'orders.read' }, { jku: attacker.jwksUri, kid: t.issuer.kid });
-    expectRefusal(await t.get('/orders', `Bearer ${token}`), BAD_SIGNATURE, t);
+    expectRefusal(await t.bearer(token), BAD_SIGNATURE, t);
     expect(attacker.jwksFetches).toBe(0);
   });
 
   it('x5u pointing at the attacker\'s certificate → 401 bad_signature, never fetched', async () => {
     const key = createPrivateKey(fixture('attacker.key.pem'));
     const token = t.mint({}, { x5u: lureUrl }, { key });
-    expectRefusal(await t.get('/orders', `Bearer ${token}`), BAD_SIGNATURE, t);
+    expectRefusal(await t.bearer(token), BAD_SIGNATURE, t);
     expect(lureHits).toBe(0);
   });
 
@@ -86,29 +85,28 @@ describe('keys offered by the token header', () => {
     const der = new X509Certificate(pem).raw.toString('base64');
     const key = createPrivateKey(fixture('attacker.key.pem'));
     expect(new X509Certificate(pem).checkPrivateKey(key)).toBe(true); // the attack is self-consistent
-    expectRefusal(await t.get('/orders', `Bearer ${t.mint({}, { x5c: [der] }, { key })}`), BAD_SIGNATURE, t);
+    expectRefusal(await t.bearer(t.mint({}, { x5c: [der] }, { key })), BAD_SIGNATURE, t);
   });
 
   it('x5c with the certificate\'s x5t#S256 as kid → 401 unknown_key', async () => {
     const cert = new X509Certificate(fixture('attacker.cert.pem'));
     const x5t = b64url(createHash('sha256').update(cert.raw).digest());
     const token = t.mint({}, { x5c: [cert.raw.toString('base64')], 'x5t#S256': x5t, kid: x5t }, { key: createPrivateKey(fixture('attacker.key.pem')) });
-    expectRefusal(await t.get('/orders', `Bearer ${token}`), UNKNOWN_KEY, t);
+    expectRefusal(await t.bearer(token), UNKNOWN_KEY, t);
   });
 });
 
 describe('hostile kid values', () => {
   let t: Target;
   beforeAll(async () => {
-    t = await startTarget();
-    await t.get('/orders', `Bearer ${t.mint()}`).expect(200);
+    ({ t } = await startWarmTarget());
   });
   afterAll(() => t.close());
 
   const kidLogged = () => t.log.lines.find((l) => l.msg === 'bearer token refused')?.kid;
 
   it('a kid of 8 000 characters → 401 unknown_key, not logged', async () => {
-    expectRefusal(await t.get('/orders', `Bearer ${t.mint({}, { kid: 'k'.repeat(8000) })}`), UNKNOWN_KEY, t);
+    expectRefusal(await t.bearer(t.mint({}, { kid: 'k'.repeat(8000) })), UNKNOWN_KEY, t);
     expect(kidLogged()).toBeUndefined();
   });
 
@@ -120,7 +118,7 @@ describe('hostile kid values', () => {
     ['a prototype name', '__proto__'],
     ['an empty string', ''],
   ])('kid with %s → 401 unknown_key', async (_case, kid) => {
-    expectRefusal(await t.get('/orders', `Bearer ${t.mint({}, { kid })}`), UNKNOWN_KEY, t);
+    expectRefusal(await t.bearer(t.mint({}, { kid })), UNKNOWN_KEY, t);
   });
 
   it.each([
@@ -128,7 +126,7 @@ describe('hostile kid values', () => {
     ['CR LF (header injection)', 'key\r\nX-Injected: 1'],
     ['non-ASCII', 'ключ-🔑'],
   ])('kid with %s → 401 unknown_key, not logged, no header injected', async (_case, kid) => {
-    const res = await t.get('/orders', `Bearer ${t.mint({}, { kid })}`);
+    const res = await t.bearer(t.mint({}, { kid }));
     expectRefusal(res, UNKNOWN_KEY, t);
     expect(res.headers['x-injected']).toBeUndefined();
     expect(kidLogged()).toBeUndefined();
@@ -140,7 +138,7 @@ describe('hostile kid values', () => {
     ['an array', ['a', 'b']],
     ['null', null],
   ])('kid that is %s → 401 malformed_token', async (_case, kid) => {
-    expectRefusal(await t.get('/orders', `Bearer ${t.mint({}, { kid })}`), MALFORMED, t);
+    expectRefusal(await t.bearer(t.mint({}, { kid })), MALFORMED, t);
   });
 });
 
@@ -148,7 +146,7 @@ describe('a missing kid', () => {
   it('when the JWKS holds several keys → 401 ambiguous_key; with one key it is verified against that key', async () => {
     const t = await startTarget();
     try {
-      await t.get('/orders', `Bearer ${t.mint({}, { kid: undefined })}`).expect(200);
+      await t.bearer(t.mint({}, { kid: undefined })).expect(200);
     } finally {
       await t.close();
     }
@@ -183,11 +181,11 @@ describe('crit and b64', () => {
   });
 
   it('crit naming an unknown extension → 401 unsupported_token', async () => {
-    expectRefusal(await t.get('/orders', `Bearer ${t.mint({}, { crit: ['urn:attacker:trust-me'], 'urn:attacker:trust-me': true })}`), UNSUPPORTED, t);
+    expectRefusal(await t.bearer(t.mint({}, { crit: ['urn:attacker:trust-me'], 'urn:attacker:trust-me': true })), UNSUPPORTED, t);
   });
 
   it('crit naming a registered JWT claim (exp) → 401 unsupported_token', async () => {
-    expectRefusal(await t.get('/orders', `Bearer ${t.mint({}, { crit: ['exp'], exp: 0 })}`), UNSUPPORTED, t);
+    expectRefusal(await t.bearer(t.mint({}, { crit: ['exp'], exp: 0 })), UNSUPPORTED, t);
   });
 
   it.each([
@@ -195,11 +193,11 @@ describe('crit and b64', () => {
     ['a string, not a list', 'b64'],
     ['a list with an empty name', ['']],
   ])('crit %s → 401 malformed_token', async (_case, crit) => {
-    expectRefusal(await t.get('/orders', `Bearer ${t.mint({}, { crit })}`), MALFORMED, t);
+    expectRefusal(await t.bearer(t.mint({}, { crit })), MALFORMED, t);
   });
 
   it('b64: false declared critical (RFC 7797; JWTs must not use it) → 401 malformed_token', async () => {
-    expectRefusal(await t.get('/orders', `Bearer ${t.mint({}, { b64: false, crit: ['b64'] })}`), MALFORMED, t);
+    expectRefusal(await t.bearer(t.mint({}, { b64: false, crit: ['b64'] })), MALFORMED, t);
   });
 
   it('b64: false with the payload really unencoded in the token → 400: JSON is not a b64token', async () => {

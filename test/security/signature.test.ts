@@ -4,7 +4,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIENCE, b64url, expectRefusal, flipChar, invalidToken, startTarget, type Target } from './harness.js';
+import { AUDIENCE, b64url, expectRefusal, flipChar, invalidToken, startWarmTarget, type Target } from './harness.js';
 
 const BAD_SIGNATURE = invalidToken('invalid signature', 'bad_signature');
 
@@ -13,14 +13,11 @@ describe('signature attacks', () => {
   let token: string;
   let h: string, p: string, s: string;
   beforeAll(async () => {
-    t = await startTarget();
-    token = t.mint();
-    [h, p, s] = token.split('.') as [string, string, string];
-    await t.get('/orders', `Bearer ${token}`).expect(200);
+    ({ t, token, parts: [h, p, s] } = await startWarmTarget());
   });
   afterAll(() => t.close());
 
-  const send = (value: string) => t.get('/orders', `Bearer ${value}`);
+  const send = (value: string) => t.bearer(value);
 
   it('one bit flipped in the first signature character → 401 bad_signature', async () => {
     expectRefusal(await send(`${h}.${p}.${flipChar(s, 0)}`), BAD_SIGNATURE, t);

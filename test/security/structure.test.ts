@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createForge, type Forge } from './forge.js';
-import { b64url, expectRefusal, invalidRequest, invalidToken, rawHead, startTarget, type Target } from './harness.js';
+import { b64url, expectRefusal, invalidRequest, invalidToken, rawHead, startTarget, startWarmTarget, type Target } from './harness.js';
 
 const MALFORMED = invalidToken('malformed token', 'malformed_token');
 const MALFORMED_HEADER = invalidRequest('malformed Authorization header', 'malformed_request');
@@ -16,14 +16,11 @@ describe('structure attacks', () => {
   let token: string;
   let h: string, p: string, s: string;
   beforeAll(async () => {
-    t = await startTarget();
-    token = t.mint();
-    [h, p, s] = token.split('.') as [string, string, string];
-    await t.get('/orders', `Bearer ${token}`).expect(200);
+    ({ t, token, parts: [h, p, s] } = await startWarmTarget());
   });
   afterAll(() => t.close());
 
-  const send = (value: string) => t.get('/orders', `Bearer ${value}`);
+  const send = (value: string) => t.bearer(value);
 
   it('one segment (an opaque token) → 401 not_a_jwt', async () => {
     expectRefusal(await send('3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c'), invalidToken('token is not a JWT (opaque tokens are not accepted)', 'not_a_jwt'), t);
@@ -156,7 +153,7 @@ describe('structure attacks on validly signed content (a forge that signs any by
   });
 
   const scope = ',"scope":"orders.read"';
-  const send = (header: string | Buffer, payload: string | Buffer) => t.get('/orders', `Bearer ${forge.sign(header, payload)}`);
+  const send = (header: string | Buffer, payload: string | Buffer) => t.bearer(forge.sign(header, payload));
 
   it('the control: the forge\'s well-formed token passes', async () => {
     await send(forge.header(), forge.claims(scope)).expect(200);
