@@ -3,23 +3,11 @@
  * discovery document) misbehaves, 503 with Retry-After within the fetch timeout, a back-off
  * instead of a fetch per request, and recovery without a restart.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fault } from 'cyberark-bearer/testing';
-import { fakeClock, guarded, statusCounts, type Guarded } from './harness.js';
+import { perTest, statusCounts, type Guarded } from './harness.js';
 
-const open: Guarded[] = [];
-let clock: ReturnType<typeof fakeClock> | undefined;
-afterEach(async () => {
-  clock?.restore();
-  clock = undefined;
-  await Promise.all(open.splice(0).map((g) => g.close()));
-});
-
-async function start(...args: Parameters<typeof guarded>): Promise<Guarded> {
-  const g = await guarded(...args);
-  open.push(g);
-  return g;
-}
+const { start, fakeClock } = perTest();
 
 const UNAVAILABLE = { error: 'temporarily_unavailable', error_description: 'signing keys unavailable, try again later' };
 
@@ -78,7 +66,7 @@ describe('cold start', () => {
   });
 
   it('a cold outage backs off (1 s, doubling up to the cooldown) and recovers without a restart', async () => {
-    clock = fakeClock();
+    const clock = fakeClock();
     const g = await start({ keyCache: { cooldown: 5, timeout: 1 } });
     g.issuer.setFault('jwks', 'error');
     const token = g.issuer.mint();
@@ -101,7 +89,7 @@ describe('cold start', () => {
   });
 
   it('discovery down on a cold start → 503 + Retry-After, no JWKS fetch; recovers after the back-off', async () => {
-    clock = fakeClock();
+    const clock = fakeClock();
     const g = await start({ tenantUrl: undefined, appId: undefined, jwksUri: undefined, keyCache: { cooldown: 5, timeout: 0.5 } });
     expect(g.auth.config.jwksUri).toBeUndefined();
     g.issuer.setFault('discovery', 'error');

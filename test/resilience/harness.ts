@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
-import { vi } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
 import { captureLogger, type CapturedLogger } from '../helpers.js';
@@ -48,8 +48,13 @@ export async function guarded(bearer: Partial<BearerAuthOptions> = {}, issuerOpt
   };
 }
 
+export interface Clock {
+  advance(seconds: number): void;
+  restore(): void;
+}
+
 /** Fakes Date only (timers, sockets and AbortSignal.timeout stay real); returns a clock to move. */
-export function fakeClock(): { advance(seconds: number): void; restore(): void } {
+export function fakeClock(): Clock {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(Date.now());
   return {
@@ -63,4 +68,26 @@ export function statusCounts(responses: ReadonlyArray<{ status: number }>): Reco
   const counts: Record<number, number> = {};
   for (const r of responses) counts[r.status] = (counts[r.status] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * For a test file: `start` builds a guarded route and `fakeClock` fakes Date, and both are undone
+ * after each test (routes closed, real time back), whether it passed or not.
+ */
+export function perTest(): { start: typeof guarded; fakeClock: typeof fakeClock } {
+  const open: Guarded[] = [];
+  let clock: Clock | undefined;
+  afterEach(async () => {
+    clock?.restore();
+    clock = undefined;
+    await Promise.all(open.splice(0).map((g) => g.close()));
+  });
+  return {
+    async start(...args) {
+      const g = await guarded(...args);
+      open.push(g);
+      return g;
+    },
+    fakeClock: () => (clock = fakeClock()),
+  };
 }

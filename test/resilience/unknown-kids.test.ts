@@ -4,16 +4,10 @@
  * picked up after the cooldown without a restart.
  */
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { fakeClock, guarded, statusCounts, type Guarded } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { perTest, statusCounts, type Guarded } from './harness.js';
 
-const open: Guarded[] = [];
-let clock: ReturnType<typeof fakeClock> | undefined;
-afterEach(async () => {
-  clock?.restore();
-  clock = undefined;
-  await Promise.all(open.splice(0).map((g) => g.close()));
-});
+const { start, fakeClock } = perTest();
 
 const randomKid = () => randomBytes(12).toString('base64url');
 
@@ -34,8 +28,7 @@ async function flood(g: Guarded, count: number): Promise<Record<number, number>>
 
 describe('unknown kids', () => {
   it('1 000 requests with random kids within one cooldown (30 s default) → all 401, no fetch beyond the first', async () => {
-    const g = await guarded();
-    open.push(g);
+    const g = await start();
     await g.call(g.issuer.mint()).expect(200);
     expect(g.issuer.jwksFetches).toBe(1);
     expect(await flood(g, 1_000)).toEqual({ 401: 1_000 });
@@ -44,9 +37,8 @@ describe('unknown kids', () => {
   });
 
   it('a flood spread over four cooldowns → exactly one fetch per cooldown; a rotated key is picked up after it', async () => {
-    clock = fakeClock();
-    const g = await guarded({ keyCache: { cooldown: 5 } });
-    open.push(g);
+    const clock = fakeClock();
+    const g = await start({ keyCache: { cooldown: 5 } });
     await g.call(g.issuer.mint()).expect(200);
     for (let window = 1; window <= 4; window++) {
       clock.advance(5);

@@ -4,23 +4,11 @@
  * a healthy cache: ahead of expiry, Cache-Control, and a key removed from the JWKS.
  * Time moves by fake Date; fetch timeouts stay real and short.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Fault } from 'cyberark-bearer/testing';
-import { fakeClock, guarded, statusCounts, type Guarded } from './harness.js';
+import { perTest, statusCounts, type Guarded } from './harness.js';
 
-const open: Guarded[] = [];
-let clock: ReturnType<typeof fakeClock> | undefined;
-afterEach(async () => {
-  clock?.restore();
-  clock = undefined;
-  await Promise.all(open.splice(0).map((g) => g.close()));
-});
-
-async function start(...args: Parameters<typeof guarded>): Promise<Guarded> {
-  const g = await guarded(...args);
-  open.push(g);
-  return g;
-}
+const { start, fakeClock } = perTest();
 
 describe('an outage with keys cached (maxAge 60 s, staleIfError 600 s, cooldown 5 s)', () => {
   const FAULTS: Array<[Fault, string]> = [
@@ -33,7 +21,7 @@ describe('an outage with keys cached (maxAge 60 s, staleIfError 600 s, cooldown 
   ];
 
   it.each(FAULTS)('JWKS %s: valid tokens pass through the stale window, then 503; outage at error, recovery at warn (%s)', async (fault, kind) => {
-    clock = fakeClock();
+    const clock = fakeClock();
     const g = await start({ keyCache: { maxAge: 60, staleIfError: 600, cooldown: 5, timeout: 0.3 } });
     const token = g.issuer.mint(); // valid for an hour of fake time
     await g.call(token).expect(200);
@@ -70,7 +58,7 @@ describe('an outage with keys cached (maxAge 60 s, staleIfError 600 s, cooldown 
   });
 
   it('an unknown kid during the outage → 503 (it may be a rotation we cannot see), known kids still 200', async () => {
-    clock = fakeClock();
+    const clock = fakeClock();
     const g = await start({ keyCache: { maxAge: 60, staleIfError: 600, cooldown: 0 } });
     const token = g.issuer.mint();
     await g.call(token).expect(200);
@@ -84,7 +72,7 @@ describe('an outage with keys cached (maxAge 60 s, staleIfError 600 s, cooldown 
 
 describe('a healthy cache', () => {
   it('refreshes ahead of expiry in the background: the request does not wait on a slow JWKS', async () => {
-    clock = fakeClock();
+    const clock = fakeClock();
     const g = await start({ keyCache: { maxAge: 10, cooldown: 0, timeout: 5 } });
     const token = g.issuer.mint();
     await g.call(token).expect(200);
@@ -97,7 +85,7 @@ describe('a healthy cache', () => {
   });
 
   it('honours a shorter Cache-Control max-age from the JWKS server', async () => {
-    clock = fakeClock();
+    const clock = fakeClock();
     const g = await start({ keyCache: { maxAge: 600, cooldown: 0 } });
     g.issuer.setJwksCacheControl('public, max-age=30');
     const token = g.issuer.mint();
@@ -111,7 +99,7 @@ describe('a healthy cache', () => {
   });
 
   it('a key removed from the JWKS: its tokens pass until the next refresh, then 401 unknown_key', async () => {
-    clock = fakeClock();
+    const clock = fakeClock();
     const g = await start({ keyCache: { maxAge: 60, cooldown: 5 } });
     const old = g.issuer.mint();
     await g.call(old).expect(200);
