@@ -4,6 +4,9 @@
  */
 import { ConfigError, DEFAULT_REALM } from './errors.js';
 import { createDefaultLogger, isLogger, type BearerLogger } from './log.js';
+import {
+  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, integer, MAX_TIMER_SECONDS, plainObject, TENANT_URL_ENV, tenantOrigin,
+} from './option-checks.js';
 
 /** JWS algorithms a resource server may accept from an asymmetric JWKS. */
 export const SUPPORTED_ALGORITHMS = [
@@ -101,8 +104,8 @@ const KNOWN_OPTIONS = new Set<string>([
 ]);
 
 const ENV = {
-  tenantUrl: 'CYBERARK_TENANT_URL',
-  appId: 'CYBERARK_APP_ID',
+  tenantUrl: TENANT_URL_ENV,
+  appId: APP_ID_ENV,
   issuer: 'CYBERARK_ISSUER',
   jwksUri: 'CYBERARK_JWKS_URI',
   audience: 'CYBERARK_AUDIENCE',
@@ -115,48 +118,6 @@ export const KEY_CACHE_DEFAULTS: ResolvedConfig['keyCache'] = Object.freeze({
   staleIfError: 3600,
   maxBytes: 256 * 1024,
 });
-
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
-
-export function isLoopback(url: URL): boolean {
-  return LOOPBACK.test(url.hostname);
-}
-
-/**
- * Parses a URL option: https, or http on loopback (or anywhere when `allowInsecureHttp`).
- * Credentials, fragments and other schemes are refused.
- */
-export function checkUrl(value: unknown, option: string, envVar: string | undefined, allowInsecureHttp: boolean): URL {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new ConfigError(option, `must be a non-empty URL string, got ${describe(value)}`, envVar);
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(option, `is not a valid URL: ${JSON.stringify(value)}`, envVar);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(option, `must be an https URL, got scheme "${url.protocol}"`, envVar);
-  }
-  if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopback(url)) {
-    throw new ConfigError(
-      option,
-      `must use https: plain http is allowed only for loopback hosts (127.0.0.1, localhost, [::1]) or with allowInsecureHttp: true`,
-      envVar,
-    );
-  }
-  if (url.username || url.password) throw new ConfigError(option, 'must not contain credentials', envVar);
-  if (url.hash) throw new ConfigError(option, 'must not contain a fragment (#...)', envVar);
-  return url;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
-  return typeof value;
-}
 
 /** Reads a string option, falling back to its env var. Empty env vars count as unset. */
 function pick(options: BearerAuthOptions, env: Readonly<Record<string, string | undefined>>, key: keyof typeof ENV): { value: unknown; fromEnv: boolean } {
@@ -192,52 +153,9 @@ function stringList(option: 'issuer' | 'audience', picked: { value: unknown; fro
   return Object.freeze([...new Set(list as string[])]);
 }
 
-/** Longest delay a Node.js timer (and so AbortSignal.timeout) honours: 2^31 - 1 ms, in whole seconds. */
-const MAX_TIMER_SECONDS = 2_147_483;
-
-function duration(value: unknown, option: string, fallback: number | undefined, { min = 0, exclusiveMin = false, max = Infinity } = {}): number | undefined {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ConfigError(option, `must be a finite number of seconds, got ${describe(value)}`);
-  }
-  if (exclusiveMin ? value <= min : value < min) {
-    throw new ConfigError(option, `must be ${exclusiveMin ? 'greater than' : 'at least'} ${min} seconds, got ${value}`);
-  }
-  if (value > max) throw new ConfigError(option, `must be at most ${max} seconds, got ${value}`);
-  return value;
-}
-
-function bool(value: unknown, option: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new ConfigError(option, `must be true or false, got ${describe(value)}`);
-  return value;
-}
-
-function integer(value: unknown, option: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new ConfigError(option, `must be an integer ${range}, got ${typeof value === 'number' ? value : describe(value)}`);
-  }
-  return value;
-}
-
 /** lru-cache allocates its index for `max` entries up front: beyond this, startup memory balloons. */
 const TOKEN_CACHE_LIMIT = 1_000_000;
 
-function plainObject(value: unknown, option: string, known: readonly string[]): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(option, `must be an object, got ${describe(value)}`);
-  }
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw new ConfigError(`${option}.${key}`, `is not an option (known: ${known.join(', ')})`);
-  }
-  return value as Record<string, unknown>;
-}
-
-/** Path segments such as the app id: no slashes, spaces or control characters. */
-const APP_ID = /^[^\s/\\?#%\x00-\x1f\x7f]+$/;
 /** A realm goes into a quoted-string: printable ASCII without `"` and `\`. */
 const REALM = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -257,21 +175,8 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
 
   const tenant = pick(options, env, 'tenantUrl');
   const app = pick(options, env, 'appId');
-  let tenantUrl: string | undefined;
-  if (tenant.value !== undefined) {
-    const url = checkUrl(tenant.value, 'tenantUrl', ENV.tenantUrl, allowInsecureHttp);
-    if (url.pathname !== '/' || url.search) {
-      throw new ConfigError('tenantUrl', `must be the tenant's base URL with no path or query (e.g. https://abc1234.id.cyberark.cloud), got ${JSON.stringify(tenant.value)}`, ENV.tenantUrl);
-    }
-    tenantUrl = url.origin;
-  }
-  let appId: string | undefined;
-  if (app.value !== undefined) {
-    if (typeof app.value !== 'string' || !APP_ID.test(app.value)) {
-      throw new ConfigError('appId', `must be the Application ID of your OAuth2 Server app (no slashes, spaces or special characters), got ${describe(app.value)} ${typeof app.value === 'string' ? JSON.stringify(app.value) : ''}`.trimEnd(), ENV.appId);
-    }
-    appId = app.value;
-  }
+  const tenantUrl = tenant.value === undefined ? undefined : tenantOrigin(tenant.value, allowInsecureHttp);
+  const appId = app.value === undefined ? undefined : appIdOf(app.value);
 
   const issuerList = stringList('issuer', pick(options, env, 'issuer'));
   const jwksPicked = pick(options, env, 'jwksUri');

@@ -2,9 +2,11 @@
  * Options of the client-credentials token client, their environment variables and defaults,
  * validated once into a frozen config. The secret is returned apart, never inside the config.
  */
-import { checkUrl } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { createDefaultLogger, isLogger, type BearerLogger } from '../log.js';
+import {
+  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, integer, plainObject, TENANT_URL_ENV, tenantOrigin,
+} from '../option-checks.js';
 
 /** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
 export type ClientAuthMethod = 'body' | 'basic';
@@ -66,25 +68,16 @@ const KNOWN_OPTIONS = new Set<string>([
 ]);
 
 const ENV = {
-  tenantUrl: 'CYBERARK_TENANT_URL',
-  appId: 'CYBERARK_APP_ID',
+  tenantUrl: TENANT_URL_ENV,
+  appId: APP_ID_ENV,
   clientId: 'CYBERARK_CLIENT_ID',
   clientSecret: 'CYBERARK_CLIENT_SECRET',
 } as const;
 
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-/** Path segments such as the app id: no slashes, spaces or control characters. */
-const APP_ID = /^[^\s/\\?#%\x00-\x1f\x7f]+$/;
 /** Ids and secrets go into a form or a header: no control characters. */
 const NO_CONTROL = /^[^\x00-\x1f\x7f]+$/;
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
-  return typeof value;
-}
 
 /** An option, else its env var (trimmed; empty counts as unset). */
 function pick(options: ClientCredentialsOptions, env: Readonly<Record<string, string | undefined>>, key: keyof typeof ENV): unknown {
@@ -92,17 +85,6 @@ function pick(options: ClientCredentialsOptions, env: Readonly<Record<string, st
   if (given !== undefined) return given;
   const raw = env[ENV[key]];
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
-}
-
-function seconds(value: unknown, option: string, fallback: number, min: number, exclusiveMin: boolean): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ConfigError(option, `must be a finite number of seconds, got ${describe(value)}`);
-  }
-  if (exclusiveMin ? value <= min : value < min) {
-    throw new ConfigError(option, `must be ${exclusiveMin ? 'greater than' : 'at least'} ${min} seconds, got ${value}`);
-  }
-  return value;
 }
 
 function scopeList(value: unknown): readonly string[] {
@@ -132,17 +114,11 @@ function tokenUrlOf(options: ClientCredentialsOptions, env: Readonly<Record<stri
   if (tenant === undefined) {
     throw new ConfigError('tenantUrl', 'is required (or tokenUrl): tokens are requested at ${tenantUrl}/oauth2/token/${appId}', ENV.tenantUrl);
   }
-  const url = checkUrl(tenant, 'tenantUrl', ENV.tenantUrl, allowInsecureHttp);
-  if (url.pathname !== '/' || url.search) {
-    throw new ConfigError('tenantUrl', `must be the tenant's base URL with no path or query (e.g. https://abc1234.id.cyberark.cloud), got ${JSON.stringify(tenant)}`, ENV.tenantUrl);
-  }
+  const origin = tenantOrigin(tenant, allowInsecureHttp);
   if (app === undefined) {
     throw new ConfigError('appId', 'is required with tenantUrl: tokens are requested at ${tenantUrl}/oauth2/token/${appId}', ENV.appId);
   }
-  if (typeof app !== 'string' || !APP_ID.test(app)) {
-    throw new ConfigError('appId', `must be the Application ID of the OAuth2 Server app (no slashes, spaces or special characters), got ${describe(app)}`, ENV.appId);
-  }
-  return `${url.origin}/oauth2/token/${encodeURIComponent(app)}`;
+  return `${origin}/oauth2/token/${encodeURIComponent(appIdOf(app))}`;
 }
 
 /**
@@ -158,10 +134,7 @@ export function resolveClientOptions(options: ClientCredentialsOptions = {}): { 
   }
   const env = options.env ?? process.env;
   if (typeof env !== 'object' || env === null) throw new ConfigError('env', `must be an object, got ${describe(env)}`);
-  const allowInsecureHttp = options.allowInsecureHttp ?? false;
-  if (typeof allowInsecureHttp !== 'boolean') {
-    throw new ConfigError('allowInsecureHttp', `must be true or false, got ${describe(allowInsecureHttp)}`);
-  }
+  const allowInsecureHttp = bool(options.allowInsecureHttp, 'allowInsecureHttp');
 
   const tokenUrl = tokenUrlOf(options, env, allowInsecureHttp);
 
@@ -186,17 +159,7 @@ export function resolveClientOptions(options: ClientCredentialsOptions = {}): { 
     throw new ConfigError('authMethod', `must be "body" or "basic", got ${typeof authMethod === 'string' ? JSON.stringify(authMethod) : describe(authMethod)}`);
   }
 
-  const retryGiven: unknown = options.retry ?? {};
-  if (typeof retryGiven !== 'object' || retryGiven === null || Array.isArray(retryGiven)) {
-    throw new ConfigError('retry', `must be an object, got ${describe(retryGiven)}`);
-  }
-  for (const key of Object.keys(retryGiven)) {
-    if (key !== 'attempts' && key !== 'maxElapsed') throw new ConfigError(`retry.${key}`, 'is not an option (known: attempts, maxElapsed)');
-  }
-  const { attempts = 3, maxElapsed } = retryGiven as TokenRetryOptions;
-  if (typeof attempts !== 'number' || !Number.isInteger(attempts) || attempts < 1 || attempts > 10) {
-    throw new ConfigError('retry.attempts', `must be an integer from 1 to 10, got ${typeof attempts === 'number' ? attempts : describe(attempts)}`);
-  }
+  const retry = plainObject(options.retry ?? undefined, 'retry', ['attempts', 'maxElapsed']);
 
   let logger: BearerLogger;
   if (options.logger !== undefined) {
@@ -213,9 +176,12 @@ export function resolveClientOptions(options: ClientCredentialsOptions = {}): { 
     clientId,
     scopes: scopeList(options.scope),
     authMethod,
-    expirySkew: seconds(options.expirySkew, 'expirySkew', 60, 0, false),
-    timeout: seconds(options.timeout, 'timeout', 5, 0, true),
-    retry: Object.freeze({ attempts, maxElapsed: seconds(maxElapsed, 'retry.maxElapsed', 10, 0, true) }),
+    expirySkew: duration(options.expirySkew, 'expirySkew', 60)!,
+    timeout: duration(options.timeout, 'timeout', 5, { exclusiveMin: true })!,
+    retry: Object.freeze({
+      attempts: integer(retry.attempts, 'retry.attempts', 3, 1, 10),
+      maxElapsed: duration(retry.maxElapsed, 'retry.maxElapsed', 10, { exclusiveMin: true })!,
+    }),
     allowInsecureHttp,
     logger,
   });

@@ -2,7 +2,7 @@
  * A bounded GET of a JSON document (a JWKS or discovery metadata): time limit, size limit,
  * no downgrade to plain http through redirects, and failures reduced to a few safe kinds.
  */
-import { isLoopback } from '../config.js';
+import { transportAllowed } from '../option-checks.js';
 import { readBody, type BodyFailure } from '../http/read-body.js';
 
 export type FetchFailureKind =
@@ -60,7 +60,7 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
   try {
     if (response.redirected) {
       const final = new URL(response.url);
-      if (final.protocol !== 'https:' && !limits.allowInsecureHttp && !isLoopback(final)) {
+      if (!transportAllowed(final, limits.allowInsecureHttp)) {
         throw new FetchFailure('insecure_redirect', 'redirected to a plain http URL');
       }
     }
