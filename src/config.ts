@@ -3,9 +3,10 @@
  * Every mistake throws a ConfigError at construction naming the option; nothing fails later.
  */
 import { ConfigError, DEFAULT_REALM } from './errors.js';
-import { createDefaultLogger, isLogger, type BearerLogger } from './log.js';
+import type { BearerLogger } from './log.js';
 import {
-  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, integer, MAX_TIMER_SECONDS, plainObject, TENANT_URL_ENV, tenantOrigin,
+  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, envOf, integer, loggerOf, MAX_TIMER_SECONDS, optionOrEnv, plainObject,
+  TENANT_URL_ENV, tenantOrigin, type Env,
 } from './option-checks.js';
 
 /** JWS algorithms a resource server may accept from an asymmetric JWKS. */
@@ -120,15 +121,8 @@ export const KEY_CACHE_DEFAULTS: ResolvedConfig['keyCache'] = Object.freeze({
 });
 
 /** Reads a string option, falling back to its env var. Empty env vars count as unset. */
-function pick(options: BearerAuthOptions, env: Readonly<Record<string, string | undefined>>, key: keyof typeof ENV): { value: unknown; fromEnv: boolean } {
-  const given = options[key];
-  if (given !== undefined) return { value: given, fromEnv: false };
-  const raw: unknown = env[ENV[key]];
-  if (raw !== undefined && typeof raw !== 'string') {
-    throw new ConfigError(key, `must be a string in the environment, got ${describe(raw)}`, ENV[key]);
-  }
-  if (raw === undefined || raw.trim() === '') return { value: undefined, fromEnv: true };
-  return { value: raw.trim(), fromEnv: true };
+function pick(options: BearerAuthOptions, env: Env, key: keyof typeof ENV): { value: unknown; fromEnv: boolean } {
+  return optionOrEnv(options[key], env, key, ENV[key]);
 }
 
 /** A string-or-list option. Env values are comma-separated; list entries must be non-empty, unpadded strings. */
@@ -166,11 +160,7 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, 'is not an option of cyberark-bearer (check its spelling)');
   }
-  // `null` is a wrong value, not "unset": falling back to process.env would read what the caller meant to exclude.
-  const env = options.env === undefined ? process.env : options.env;
-  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
-    throw new ConfigError('env', `must be an object of environment variables, got ${describe(env)}`);
-  }
+  const env = envOf(options.env);
   const allowInsecureHttp = bool(options.allowInsecureHttp, 'allowInsecureHttp');
 
   const tenant = pick(options, env, 'tenantUrl');
@@ -240,19 +230,7 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
   const tc = plainObject(options.tokenCache, 'tokenCache', ['max']);
   const tokenCache = Object.freeze({ max: integer(tc.max, 'tokenCache.max', 10_000, 0, TOKEN_CACHE_LIMIT) });
 
-  let logger: BearerLogger;
-  if (options.logger !== undefined) {
-    if (!isLogger(options.logger)) {
-      throw new ConfigError('logger', 'must be a pino logger (an object with debug, info, warn and error methods)');
-    }
-    logger = options.logger;
-  } else {
-    const level: unknown = env.LOG_LEVEL;
-    if (level !== undefined && typeof level !== 'string') {
-      throw new ConfigError('logger', `cannot be created: LOG_LEVEL must be a string, got ${describe(level)}`, 'LOG_LEVEL');
-    }
-    logger = createDefaultLogger(level);
-  }
+  const logger = loggerOf(options.logger, env);
 
   return Object.freeze({
     issuers,

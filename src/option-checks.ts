@@ -4,6 +4,7 @@
  * by its type, never by its content (it may be a secret).
  */
 import { ConfigError } from './errors.js';
+import { createDefaultLogger, isLogger, type BearerLogger } from './log.js';
 
 /** A wrong value in words that never repeat it: `null`, `an array`, `a string`, `number`… */
 export function describe(value: unknown): string {
@@ -118,4 +119,38 @@ export function plainObject(value: unknown, option: string, known: readonly stri
     if (!known.includes(key)) throw new ConfigError(`${option}.${key}`, `is not an option (known: ${known.join(', ')})`);
   }
   return value as Record<string, unknown>;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The `env` option: `process.env` when unset. `null` is a wrong value, not "unset": falling back
+ * to process.env would read what the caller meant to exclude.
+ */
+export function envOf(value: unknown): Env {
+  const env = value === undefined ? process.env : value;
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    throw new ConfigError('env', `must be an object of environment variables, got ${describe(env)}`);
+  }
+  return env as Env;
+}
+
+/** An option as given, else its env var, trimmed; an empty or blank env var counts as unset. */
+export function optionOrEnv(given: unknown, env: Env, option: string, envVar: string): { value: unknown; fromEnv: boolean } {
+  if (given !== undefined) return { value: given, fromEnv: false };
+  const raw: unknown = env[envVar];
+  if (raw !== undefined && typeof raw !== 'string') {
+    throw new ConfigError(option, `must be a string in the environment, got ${describe(raw)}`, envVar);
+  }
+  if (raw === undefined || raw.trim() === '') return { value: undefined, fromEnv: true };
+  return { value: raw.trim(), fromEnv: true };
+}
+
+/** The `logger` option, else the process's pino logger at `LOG_LEVEL`. */
+export function loggerOf(given: unknown, env: Env): BearerLogger {
+  if (given === undefined) return createDefaultLogger(env.LOG_LEVEL);
+  if (!isLogger(given)) {
+    throw new ConfigError('logger', 'must be a pino logger (an object with debug, info, warn and error methods)');
+  }
+  return given;
 }

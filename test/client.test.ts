@@ -500,6 +500,12 @@ describe('configuration', () => {
     ['a negative skew', { expirySkew: -1 }, 'expirySkew', /at least 0 seconds/],
     ['a zero timeout', { timeout: 0 }, 'timeout', /greater than 0 seconds/],
     ['a logger that is not one', { logger: console.log as never }, 'logger', /pino logger/],
+    ['env: null (not "unset")', { env: null as never }, 'env', /must be an object of environment variables, got null/],
+    ['a CYBERARK_TENANT_URL that is not a string', { tenantUrl: undefined, env: { CYBERARK_TENANT_URL: 42 as never } }, 'tenantUrl', /\(env CYBERARK_TENANT_URL\) must be a string in the environment, got number/],
+    ['a LOG_LEVEL that is not a string', { logger: undefined, env: { LOG_LEVEL: 30 as never } }, 'logger', /LOG_LEVEL must be a string, got number/],
+    ['a timeout longer than a Node.js timer', { timeout: 3_000_000 }, 'timeout', /at most 2147483 seconds/],
+    ['a retry time longer than a Node.js timer', { retry: { maxElapsed: 3_000_000 } }, 'retry.maxElapsed', /at most 2147483 seconds/],
+    ['retry: null', { retry: null as never }, 'retry', /must be an object, got null/],
   ])('refuses %s', (_case, overrides, option, message) => {
     const error = configError({ ...valid, ...overrides });
     expect(error.option).toBe(option);

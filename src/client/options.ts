@@ -3,9 +3,10 @@
  * validated once into a frozen config. The secret is returned apart, never inside the config.
  */
 import { ConfigError } from '../errors.js';
-import { createDefaultLogger, isLogger, type BearerLogger } from '../log.js';
+import type { BearerLogger } from '../log.js';
 import {
-  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, integer, plainObject, TENANT_URL_ENV, tenantOrigin,
+  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, envOf, integer, loggerOf, MAX_TIMER_SECONDS, optionOrEnv, plainObject,
+  TENANT_URL_ENV, tenantOrigin, type Env,
 } from '../option-checks.js';
 
 /** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
@@ -80,11 +81,8 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const NO_CONTROL = /^[^\x00-\x1f\x7f]+$/;
 
 /** An option, else its env var (trimmed; empty counts as unset). */
-function pick(options: ClientCredentialsOptions, env: Readonly<Record<string, string | undefined>>, key: keyof typeof ENV): unknown {
-  const given = options[key];
-  if (given !== undefined) return given;
-  const raw = env[ENV[key]];
-  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+function pick(options: ClientCredentialsOptions, env: Env, key: keyof typeof ENV): unknown {
+  return optionOrEnv(options[key], env, key, ENV[key]).value;
 }
 
 function scopeList(value: unknown): readonly string[] {
@@ -104,7 +102,7 @@ function scopeList(value: unknown): readonly string[] {
   return Object.freeze([...new Set(list as string[])]);
 }
 
-function tokenUrlOf(options: ClientCredentialsOptions, env: Readonly<Record<string, string | undefined>>, allowInsecureHttp: boolean): string {
+function tokenUrlOf(options: ClientCredentialsOptions, env: Env, allowInsecureHttp: boolean): string {
   if (options.tokenUrl !== undefined) {
     const url = checkUrl(options.tokenUrl, 'tokenUrl', undefined, allowInsecureHttp);
     return url.href;
@@ -132,8 +130,7 @@ export function resolveClientOptions(options: ClientCredentialsOptions = {}): { 
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, 'is not an option of createClientCredentials (check its spelling)');
   }
-  const env = options.env ?? process.env;
-  if (typeof env !== 'object' || env === null) throw new ConfigError('env', `must be an object, got ${describe(env)}`);
+  const env = envOf(options.env);
   const allowInsecureHttp = bool(options.allowInsecureHttp, 'allowInsecureHttp');
 
   const tokenUrl = tokenUrlOf(options, env, allowInsecureHttp);
@@ -159,17 +156,9 @@ export function resolveClientOptions(options: ClientCredentialsOptions = {}): { 
     throw new ConfigError('authMethod', `must be "body" or "basic", got ${typeof authMethod === 'string' ? JSON.stringify(authMethod) : describe(authMethod)}`);
   }
 
-  const retry = plainObject(options.retry ?? undefined, 'retry', ['attempts', 'maxElapsed']);
+  const retry = plainObject(options.retry, 'retry', ['attempts', 'maxElapsed']);
 
-  let logger: BearerLogger;
-  if (options.logger !== undefined) {
-    if (!isLogger(options.logger)) {
-      throw new ConfigError('logger', 'must be a pino logger (an object with debug, info, warn and error methods)');
-    }
-    logger = options.logger;
-  } else {
-    logger = createDefaultLogger(env.LOG_LEVEL);
-  }
+  const logger = loggerOf(options.logger, env);
 
   const config: ResolvedClientConfig = Object.freeze({
     tokenUrl,
@@ -177,10 +166,11 @@ export function resolveClientOptions(options: ClientCredentialsOptions = {}): { 
     scopes: scopeList(options.scope),
     authMethod,
     expirySkew: duration(options.expirySkew, 'expirySkew', 60)!,
-    timeout: duration(options.timeout, 'timeout', 5, { exclusiveMin: true })!,
+    // A longer timer fires at once (Node clamps it to 1 ms), so every request would time out.
+    timeout: duration(options.timeout, 'timeout', 5, { exclusiveMin: true, max: MAX_TIMER_SECONDS })!,
     retry: Object.freeze({
       attempts: integer(retry.attempts, 'retry.attempts', 3, 1, 10),
-      maxElapsed: duration(retry.maxElapsed, 'retry.maxElapsed', 10, { exclusiveMin: true })!,
+      maxElapsed: duration(retry.maxElapsed, 'retry.maxElapsed', 10, { exclusiveMin: true, max: MAX_TIMER_SECONDS })!,
     }),
     allowInsecureHttp,
     logger,
