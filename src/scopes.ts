@@ -3,6 +3,7 @@
  * Requirements are compiled once; matching compares whole scope names, never substrings.
  */
 import { ConfigError } from './errors.js';
+import { describe } from './option-checks.js';
 
 /**
  * What a route requires:
@@ -33,31 +34,32 @@ export const NO_REQUIREMENT: CompiledRequirement = Object.freeze({
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
-function checkScopeList(list: unknown, option: string): readonly string[] {
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new ConfigError(option, 'must list at least one scope');
-  }
+/** Each entry a scope-token; returns them frozen, in order, without duplicates. Throws a ConfigError. */
+export function checkScopes(list: readonly unknown[], option: string): readonly string[] {
   for (const scope of list) {
     if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
       throw new ConfigError(
         option,
-        `has an invalid scope ${JSON.stringify(scope)}: a scope is a non-empty string of printable ASCII without spaces, quotes or backslashes`,
+        `has an invalid scope ${typeof scope === 'string' ? JSON.stringify(scope) : describe(scope)}: a scope is a non-empty string of printable ASCII without spaces, quotes or backslashes`,
       );
     }
   }
   return Object.freeze([...new Set(list as string[])]);
 }
 
+function checkScopeList(list: unknown, option: string): readonly string[] {
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new ConfigError(option, 'must list at least one scope');
+  }
+  return checkScopes(list, option);
+}
+
 /** Validates a requirement as given by the user and freezes it. Throws a ConfigError. */
 export function compileRequirement(required: unknown): CompiledRequirement {
   const option = 'scopes';
   if (required === undefined) return NO_REQUIREMENT;
-  if (typeof required === 'string') {
-    const scopes = checkScopeList([required], option);
-    return Object.freeze({ mode: 'all', scopes, challenge: scopes.join(' ') });
-  }
-  if (Array.isArray(required)) {
-    const scopes = checkScopeList(required, option);
+  if (typeof required === 'string' || Array.isArray(required)) {
+    const scopes = checkScopeList(typeof required === 'string' ? [required] : required, option);
     return Object.freeze({ mode: 'all', scopes, challenge: scopes.join(' ') });
   }
   if (typeof required === 'object' && required !== null) {

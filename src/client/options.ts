@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
+import { checkScopes } from '../scopes.js';
 import {
   APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, envOf, integer, loggerOf, MAX_TIMER_SECONDS, optionOrEnv, plainObject,
   TENANT_URL_ENV, tenantOrigin, type Env,
@@ -75,8 +76,6 @@ const ENV = {
   clientSecret: 'CYBERARK_CLIENT_SECRET',
 } as const;
 
-/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** Ids and secrets go into a form or a header: no control characters. */
 const NO_CONTROL = /^[^\x00-\x1f\x7f]+$/;
 
@@ -91,15 +90,7 @@ function scopeList(value: unknown): readonly string[] {
   if (typeof value === 'string') list = value.split(' ').filter((s) => s !== '');
   else if (Array.isArray(value)) list = value;
   else throw new ConfigError('scope', `must be a space-separated string or an array of scopes, got ${describe(value)}`);
-  for (const scope of list) {
-    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
-      throw new ConfigError(
-        'scope',
-        `has an invalid scope ${typeof scope === 'string' ? JSON.stringify(scope) : describe(scope)}: a scope is a non-empty string of printable ASCII without spaces, quotes or backslashes`,
-      );
-    }
-  }
-  return Object.freeze([...new Set(list as string[])]);
+  return checkScopes(list, 'scope');
 }
 
 function tokenUrlOf(options: ClientCredentialsOptions, env: Env, allowInsecureHttp: boolean): string {
