@@ -4,11 +4,11 @@
  */
 import type { CryptoKey } from 'jose';
 import { checkUrl } from '../option-checks.js';
-import { KeysFetchError, KeysUnavailableError } from '../errors.js';
+import { KeysFetchError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { fetchJson, FetchFailure } from './fetch.js';
 import type { KeySet } from './key-set.js';
-import { remoteKeySet, type KeySource, type KeySourceStatus, type RemoteKeySet, type RemoteSettings } from './remote.js';
+import { backoffMs, fetchLimits, keysUnavailable, remoteKeySet, type KeySource, type KeySourceStatus, type RemoteKeySet, type RemoteSettings } from './remote.js';
 
 export function discoveryUrl(issuer: string): string {
   return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
@@ -36,10 +36,7 @@ export class DiscoveredKeySet implements KeySource {
 
   async getKey(kid: unknown, alg: string): Promise<CryptoKey> {
     const source = this.#source ?? (await this.#discover());
-    if (!source) {
-      const wait = Math.max(this.#nextAttemptAt - Date.now(), 1000);
-      throw new KeysUnavailableError(wait / 1000, { cause: this.#lastFailure });
-    }
+    if (!source) throw keysUnavailable(this.#nextAttemptAt, Date.now(), this.#lastFailure);
     return source.getKey(kid, alg);
   }
 
@@ -72,7 +69,7 @@ export class DiscoveredKeySet implements KeySource {
     const { keyCache, allowInsecureHttp } = this.#settings;
     const started = Date.now();
     try {
-      const { body } = await fetchJson(url, { timeoutMs: keyCache.timeout * 1000, maxBytes: keyCache.maxBytes, allowInsecureHttp });
+      const { body } = await fetchJson(url, fetchLimits(this.#settings));
       const metadata = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
       if (metadata.issuer !== this.issuer) {
         throw new FetchFailure('invalid_document', 'discovery document names another issuer');
@@ -92,7 +89,7 @@ export class DiscoveredKeySet implements KeySource {
       const failure = error instanceof FetchFailure ? error : new FetchFailure('invalid_document', 'unreadable discovery document');
       this.#failures++;
       this.#lastFailure = failure;
-      const backoff = Math.min(keyCache.cooldown * 1000, 1000 * 2 ** Math.min(this.#failures - 1, 16));
+      const backoff = backoffMs(this.#failures, keyCache.cooldown);
       this.#nextAttemptAt = Date.now() + backoff;
       this.#logger.error(
         { url, reason: failure.kind, status: failure.status, ms: Date.now() - started, failures: this.#failures, retryInMs: backoff },

@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import type { Algorithm, ResolvedConfig } from '../config.js';
 import { InvalidTokenError, KeysFetchError, KeysUnavailableError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
-import { fetchJson, FetchFailure } from './fetch.js';
+import { fetchJson, FetchFailure, type FetchLimits } from './fetch.js';
 import { KeySet } from './key-set.js';
 
 /** Where the keys of a token come from: a JWKS URL, or one found through discovery. */
@@ -37,6 +37,22 @@ export interface KeySourceStatus {
 const REFRESH_AHEAD = 0.8;
 /** First back-off after a failed fetch; doubles up to the cooldown. */
 const FIRST_BACKOFF_MS = 1000;
+
+/** Wait before the next attempt after `failures` failed fetches in a row: 1 s doubling up to the cooldown. */
+export function backoffMs(failures: number, cooldownSeconds: number): number {
+  return Math.min(cooldownSeconds * 1000, FIRST_BACKOFF_MS * 2 ** Math.min(failures - 1, 16));
+}
+
+/** The 503 for requests that cannot wait for keys, retrying once the next attempt is due. */
+export function keysUnavailable(nextAttemptAt: number, now: number, cause: unknown): KeysUnavailableError {
+  return new KeysUnavailableError(Math.max(nextAttemptAt - now, FIRST_BACKOFF_MS) / 1000, { cause });
+}
+
+/** What bounds one fetch of a key set or a discovery document. */
+export function fetchLimits(settings: RemoteSettings): FetchLimits {
+  const { keyCache, allowInsecureHttp } = settings;
+  return { timeoutMs: keyCache.timeout * 1000, maxBytes: keyCache.maxBytes, allowInsecureHttp };
+}
 
 export interface RemoteSettings {
   readonly algorithms: readonly Algorithm[];
@@ -116,8 +132,7 @@ export class RemoteKeySet implements KeySource {
   }
 
   #unavailable(now: number): KeysUnavailableError {
-    const wait = Math.max(this.#nextAttemptAt - now, FIRST_BACKOFF_MS);
-    return new KeysUnavailableError(wait / 1000, { cause: this.#lastFailure });
+    return keysUnavailable(this.#nextAttemptAt, now, this.#lastFailure);
   }
 
   /** Until when the held key set may serve while refreshes fail (stale-if-error), in ms. */
@@ -134,16 +149,12 @@ export class RemoteKeySet implements KeySource {
   }
 
   async #fetch(): Promise<KeySet | undefined> {
-    const { keyCache, algorithms, allowInsecureHttp } = this.#settings;
+    const { keyCache, algorithms } = this.#settings;
     const started = Date.now();
     this.#lastAttemptAt = started;
     this.#fetches++;
     try {
-      const { body, maxAge } = await fetchJson(this.url, {
-        timeoutMs: keyCache.timeout * 1000,
-        maxBytes: keyCache.maxBytes,
-        allowInsecureHttp,
-      });
+      const { body, maxAge } = await fetchJson(this.url, fetchLimits(this.#settings));
       const { set, skipped } = KeySet.parse(body, algorithms);
       const now = Date.now();
       // Cache-Control may shorten the lifetime, never below the cooldown (or 1 s).
@@ -169,7 +180,7 @@ export class RemoteKeySet implements KeySource {
       this.#failures++;
       this.#lastFailure = failure;
       this.#outageSince ??= started;
-      const backoff = Math.min(keyCache.cooldown * 1000, FIRST_BACKOFF_MS * 2 ** Math.min(this.#failures - 1, 16));
+      const backoff = backoffMs(this.#failures, keyCache.cooldown);
       this.#nextAttemptAt = now + backoff;
       const stale = this.#set !== undefined && now < this.#staleUntil();
       this.#logger.error(
