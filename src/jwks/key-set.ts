@@ -42,8 +42,6 @@ export class PublicKeyEntry {
   }
 }
 
-type KeyEntry = PublicKeyEntry;
-
 /** Which key type (and curve) each algorithm needs. */
 const FITS: Readonly<Record<Algorithm, { kty: KeyType; crv?: string }>> = {
   RS256: { kty: 'RSA' }, RS384: { kty: 'RSA' }, RS512: { kty: 'RSA' },
@@ -52,7 +50,7 @@ const FITS: Readonly<Record<Algorithm, { kty: KeyType; crv?: string }>> = {
   EdDSA: { kty: 'OKP', crv: 'Ed25519' }, Ed25519: { kty: 'OKP', crv: 'Ed25519' },
 };
 
-function fits(entry: KeyEntry, alg: string): boolean {
+function fits(entry: PublicKeyEntry, alg: string): boolean {
   const need = FITS[alg as Algorithm];
   if (!need || need.kty !== entry.kty) return false;
   if (need.crv !== undefined && need.crv !== entry.crv) return false;
@@ -60,12 +58,12 @@ function fits(entry: KeyEntry, alg: string): boolean {
 }
 
 export class KeySet {
-  readonly #byKid: ReadonlyMap<string, readonly KeyEntry[]>;
-  readonly #all: readonly KeyEntry[];
+  readonly #byKid: ReadonlyMap<string, readonly PublicKeyEntry[]>;
+  readonly #all: readonly PublicKeyEntry[];
 
-  private constructor(entries: readonly KeyEntry[]) {
+  private constructor(entries: readonly PublicKeyEntry[]) {
     this.#all = entries;
-    const byKid = new Map<string, KeyEntry[]>();
+    const byKid = new Map<string, PublicKeyEntry[]>();
     for (const entry of entries) {
       if (entry.kid === undefined) continue;
       const list = byKid.get(entry.kid);
@@ -84,10 +82,6 @@ export class KeySet {
     return [...this.#byKid.keys()];
   }
 
-  has(kid: string): boolean {
-    return this.#byKid.has(kid);
-  }
-
   /**
    * Keeps the usable keys of a JWKS document: `use` absent or `sig`, `key_ops` (if any) allowing
    * `verify`, a type fitting one of `algorithms`, RSA moduli of 2048 bits or more.
@@ -98,17 +92,13 @@ export class KeySet {
     if (typeof document !== 'object' || document === null || !Array.isArray(keys)) {
       throw new FetchFailure('invalid_document', 'response is not a JSON Web Key Set (no "keys" array)');
     }
-    const wanted = algorithms.map((alg) => FITS[alg]);
-    const entries: KeyEntry[] = [];
+    const entries: PublicKeyEntry[] = [];
     let skipped = 0;
     for (const jwk of keys as unknown[]) {
       const entry = toEntry(jwk);
-      if (entry && wanted.some((need) => need.kty === entry.kty && (need.crv === undefined || need.crv === entry.crv))
-        && (entry.alg === undefined || (algorithms as readonly string[]).includes(entry.alg))) {
-        entries.push(entry);
-      } else {
-        skipped++;
-      }
+      // Kept only if some allowed algorithm could select it (the rule `select` applies).
+      if (entry && algorithms.some((alg) => fits(entry, alg))) entries.push(entry);
+      else skipped++;
     }
     if (entries.length === 0) {
       throw new FetchFailure('invalid_document', `key set has no usable signing key for ${algorithms.join(', ')}`);
@@ -134,7 +124,7 @@ export class KeySet {
       for (const entry of candidates) if (fits(entry, alg)) return entry;
       return 'key_mismatch';
     }
-    let found: KeyEntry | undefined;
+    let found: PublicKeyEntry | undefined;
     for (const entry of this.#all) {
       if (!fits(entry, alg)) continue;
       if (found) return 'ambiguous_key';
@@ -144,7 +134,7 @@ export class KeySet {
   }
 }
 
-function toEntry(jwk: unknown): KeyEntry | undefined {
+function toEntry(jwk: unknown): PublicKeyEntry | undefined {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
   const { kty, use, key_ops: ops, kid, alg, crv } = jwk as Record<string, unknown>;
   if (kty !== 'RSA' && kty !== 'EC' && kty !== 'OKP') return undefined;
