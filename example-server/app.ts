@@ -62,7 +62,6 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
   return app;
 }
 
-/** pino-http's serialized request without the headers that carry credentials. */
 /** The logged request without what could carry a credential: Authorization, Cookie, the query. */
 function withoutCredentials(req: { headers?: Record<string, unknown>; url?: unknown }): object {
   const url = typeof req.url === 'string' ? req.url.split('?')[0] : req.url;

@@ -35,7 +35,7 @@ try {
   const app = createApp(auth, logger);
   const server = app.listen(port, host, () => {
     const { port: actual } = server.address() as AddressInfo;
-    printInstructions(`http://${host}:${actual}`, issuer);
+    printInstructions(`http://${host}:${actual}`, issuer, auth.config.issuers);
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
     const hint = error.code === 'EADDRINUSE' ? `: port ${port} is in use, try PORT=3001 npm start` : '';
@@ -58,7 +58,7 @@ try {
   throw error;
 }
 
-function printInstructions(api: string, local: TestIssuer | undefined): void {
+function printInstructions(api: string, local: TestIssuer | undefined, trusted: readonly string[]): void {
   const lines: string[] = [''];
   if (local) {
     lines.push(
@@ -70,7 +70,7 @@ function printInstructions(api: string, local: TestIssuer | undefined): void {
     );
   } else {
     lines.push(
-      `Orders API on ${api}, trusting ${process.env.CYBERARK_ISSUER ?? `${process.env.CYBERARK_TENANT_URL}/${process.env.CYBERARK_APP_ID}/`}.`,
+      `Orders API on ${api}, trusting ${trusted.join(', ')}.`,
       '',
       'Get a token from your tenant with a confidential client that holds orders.read and orders.write:',
       '',

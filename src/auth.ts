@@ -69,18 +69,11 @@ function checkOneRequirement(count: number, where: string): void {
 export function createBearerAuth<C extends object = Claims>(options?: BearerAuthOptions): BearerAuth<C> {
   const config = resolveConfig(options);
   const verifier = verifierFor(config);
-  const settings = {
-    realm: config.realm,
-    onError: config.onError,
-    logger: config.logger,
-    allowQueryToken: config.allowQueryToken,
-    allowBodyToken: config.allowBodyToken,
-  };
   return Object.freeze({
     config,
     requireToken(required?: ScopeRequirement, ...extra: unknown[]): BearerMiddleware {
       checkOneRequirement(1 + extra.length, 'requireToken');
-      return createMiddleware(verifier, compileRequirement(required), settings);
+      return createMiddleware(verifier, compileRequirement(required), config);
     },
     verify: (token: string) => {
       if (typeof token !== 'string') return Promise.reject(new TypeError('verify() takes the token string'));
@@ -88,7 +81,7 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
     },
     async authenticate(req: RequestLike, required?: ScopeRequirement): Promise<AuthInfo<C>> {
       const requirement = compileRequirement(required);
-      const token = extractToken(req, settings);
+      const token = extractToken(req, config);
       checkTokenSyntax(token);
       const auth = await verifier.verify<C>(token);
       if (!satisfies(auth.scopes, requirement)) throw new InsufficientScopeError(requirement.challenge);
