@@ -203,8 +203,11 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const timers = new Set<NodeJS.Timeout>();
   const defaultSubject = randomUUID();
 
+  // Known once the server listens; the handler reads them only after that.
   let url = '';
   let issuer = '';
+  let jwksUri = '';
+  let tokenUrl = '';
   const paths = {
     token: `/oauth2/token/${appId}`.toLowerCase(),
     jwks: `/oauth2/keys/${appId}`.toLowerCase(),
@@ -330,8 +333,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       const answer = () =>
         sendJson(res, 200, {
           issuer,
-          jwks_uri: `${url}/OAuth2/Keys/${appId}`,
-          token_endpoint: `${url}/oauth2/token/${appId}`,
+          jwks_uri: jwksUri,
+          token_endpoint: tokenUrl,
           grant_types_supported: ['client_credentials'],
           token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
           id_token_signing_alg_values_supported: ['RS256'],
@@ -360,14 +363,15 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const { port } = server.address() as AddressInfo;
   url = `http://127.0.0.1:${port}`;
   issuer = options.issuer ?? `${url}/${appId}/`;
-  const jwksUri = `${url}/OAuth2/Keys/${appId}`;
+  jwksUri = `${url}/OAuth2/Keys/${appId}`;
+  tokenUrl = `${url}/oauth2/token/${appId}`;
 
   return {
     url,
     appId,
     issuer,
     audience,
-    tokenUrl: `${url}/oauth2/token/${appId}`,
+    tokenUrl,
     jwksUri,
     discoveryUrl: `${url}/${appId}/.well-known/openid-configuration`,
     options: Object.freeze({ tenantUrl: url, appId, audience, issuer, jwksUri }),
