@@ -11,7 +11,6 @@ import { createBearerAuth, type BearerAuth } from './auth.js';
 import type { BearerAuthOptions } from './config.js';
 import { BearerError, ConfigError, KeysFetchError } from './errors.js';
 import { createClientCredentials, TokenError, TokenRequestError, TokenUnavailableError, type ClientCredentialsOptions } from './client/index.js';
-import type { ScopeRequirement } from './scopes.js';
 
 const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
 
@@ -122,8 +121,11 @@ const FLAGS: Record<string, string> = {
   tenantUrl: '--tenant-url', appId: '--app-id', tokenUrl: '--token-url', clientId: '--client-id',
   clientSecret: '--client-secret-stdin', scope: '--scope', authMethod: '--auth-method', timeout: '--timeout',
   audience: '--audience', issuer: '--issuer', jwksUri: '--jwks-uri', algorithms: '--algorithm',
-  clockTolerance: '--clock-tolerance', maxTokenAge: '--max-token-age', scopes: '--scope',
+  clockTolerance: '--clock-tolerance', maxTokenAge: '--max-token-age', scopes: '--scope', 'scopes.anyOf': '--any-scope',
 };
+
+/** A library error message without the library's prefix, for a line that names the command. */
+const bare = (message: string): string => message.replace(/^cyberark-bearer: /, '');
 
 interface Io {
   out(text: string): void;
@@ -179,8 +181,7 @@ function when(epochSeconds: number): string {
 
 function configProblem(error: ConfigError, command: string): UsageError {
   const flag = FLAGS[error.option];
-  const message = error.message.replace(/^cyberark-bearer: /, '');
-  return new UsageError(`${command}: ${message}${flag ? ` (command line: ${flag})` : ''}`);
+  return new UsageError(`${command}: ${bare(error.message)}${flag ? ` (command line: ${flag})` : ''}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,7 +225,7 @@ async function tokenCommand(args: string[], io: Io): Promise<number> {
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     if (values.json) io.out(`${JSON.stringify(tokenErrorJson(error))}\n`);
-    else io.err(`${error.message.replace(/^cyberark-bearer: /, 'token: ')}\n`);
+    else io.err(`token: ${bare(error.message)}\n`);
     return EXIT.refused;
   }
   let decoded: { header: unknown; claims: unknown } | undefined;
@@ -280,7 +281,10 @@ function readToken(positionals: string[], io: Io): string {
   return token;
 }
 
-function requirementOf(all: string[] | undefined, any: string[] | undefined): ScopeRequirement | undefined {
+/** What `--scope` / `--any-scope` ask for. */
+type CliRequirement = string[] | { anyOf: string[] };
+
+function requirementOf(all: string[] | undefined, any: string[] | undefined): CliRequirement | undefined {
   if (all && any) throw new UsageError('verify: give --scope (all of) or --any-scope (any of), not both');
   if (all) return all;
   if (any) return { anyOf: any };
@@ -324,13 +328,13 @@ async function verifyCommand(args: string[], io: Io): Promise<number> {
   return verdict.valid ? EXIT.ok : EXIT.refused;
 }
 
-async function judge(auth: BearerAuth, token: string, required: ScopeRequirement | undefined): Promise<Verdict> {
+async function judge(auth: BearerAuth, token: string, required: CliRequirement | undefined): Promise<Verdict> {
   let keysProblem: string | undefined;
   try {
     await auth.ready();
   } catch (error) {
     if (!(error instanceof KeysFetchError)) throw error;
-    keysProblem = error.message.replace(/^cyberark-bearer: /, '');
+    keysProblem = bare(error.message);
   }
   try {
     // Through the same extraction as a request's Authorization header, then verify and scopes.
@@ -366,7 +370,7 @@ async function judge(auth: BearerAuth, token: string, required: ScopeRequirement
 }
 
 /** What the token says (unverified) next to what was expected: the answer to "why a 401?". */
-function explain(error: BearerError, token: string, auth: BearerAuth, required: ScopeRequirement | undefined, keysProblem: string | undefined): string[] {
+function explain(error: BearerError, token: string, auth: BearerAuth, required: CliRequirement | undefined, keysProblem: string | undefined): string[] {
   let claims: Record<string, unknown> = {};
   let header: Record<string, unknown> = {};
   try {
@@ -414,7 +418,7 @@ function explain(error: BearerError, token: string, auth: BearerAuth, required: 
     }
     case 'insufficient_scope': {
       const granted = auth.config.scopeClaims.map((c) => claims[c]).find((v) => v !== undefined);
-      const wanted = typeof required === 'string' ? required : Array.isArray(required) ? required.join(' ') : `any of ${(required as { anyOf?: string[] } | undefined)?.anyOf?.join(' ') ?? ''}`;
+      const wanted = Array.isArray(required) ? required.join(' ') : `any of ${required?.anyOf.join(' ') ?? ''}`;
       return [`token     ${show(granted)}`, `required  ${wanted}`];
     }
     case 'not_a_jwt':

@@ -203,6 +203,10 @@ describe.concurrent('cyberark-bearer verify', () => {
     const badFlag = await cli(['verify', token, '--audiance', 'x'], verifyEnv());
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain("Unknown option '--audiance'");
+    const badScope = await cli(['verify', token, '--any-scope', 'a"b'], verifyEnv());
+    expect(badScope.code).toBe(2);
+    expect(badScope.stderr).toContain('invalid scope "a\\"b"');
+    expect(badScope.stderr).toContain('(command line: --any-scope)');
   });
 });
 

@@ -47,10 +47,12 @@ class PassingFailure extends Error {
   }
 }
 
+/** `value` as it appears in an application/x-www-form-urlencoded body (spaces as `+`). */
+const formEncode = (value: string): string => new URLSearchParams([['', value]]).toString().slice(1);
+
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined for Basic. */
 export function basicCredentials(clientId: string, clientSecret: string): string {
-  const encode = (value: string) => new URLSearchParams([['', value]]).toString().slice(1);
-  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`, 'utf8').toString('base64')}`;
+  return `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`, 'utf8').toString('base64')}`;
 }
 
 /** Printable ASCII (RFC 6749 §5.2 allows no more), shortened, with the secret blotted out. */
@@ -59,7 +61,7 @@ function serverText(value: unknown, secret: string, max: number): string | undef
   let text = value;
   // A secret of a few characters would blot out ordinary words, and is no secret anyway.
   if (secret.length >= 4) {
-    for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams([['', secret]]).toString().slice(1)])) {
+    for (const form of new Set([secret, encodeURIComponent(secret), formEncode(secret)])) {
       text = text.split(form).join('[redacted]');
     }
   }
@@ -228,8 +230,12 @@ export async function requestToken(config: ResolvedClientConfig, secret: string)
         );
         throw error;
       }
-      const failure = error instanceof PassingFailure ? error : new PassingFailure('invalid_response', 'unexpected failure');
-      if (!(error instanceof PassingFailure)) logger.warn(errorFacts(error), 'unexpected error during a token request');
+      let failure: PassingFailure;
+      if (error instanceof PassingFailure) failure = error;
+      else {
+        logger.warn(errorFacts(error), 'unexpected error during a token request');
+        failure = new PassingFailure('invalid_response', 'unexpected failure');
+      }
       const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempts - 1));
       // Half fixed, half random: callers that failed together do not retry together.
       let wait = base / 2 + Math.random() * (base / 2);
