@@ -112,7 +112,7 @@ const ENV = {
   audience: 'CYBERARK_AUDIENCE',
 } as const;
 
-export const KEY_CACHE_DEFAULTS: ResolvedConfig['keyCache'] = Object.freeze({
+const KEY_CACHE_DEFAULTS: ResolvedConfig['keyCache'] = Object.freeze({
   maxAge: 600,
   cooldown: 30,
   timeout: 5,

@@ -25,7 +25,7 @@ export interface CompiledRequirement {
   readonly challenge: string;
 }
 
-export const NO_REQUIREMENT: CompiledRequirement = Object.freeze({
+const NO_REQUIREMENT: CompiledRequirement = Object.freeze({
   mode: 'none',
   scopes: Object.freeze([]) as readonly string[],
   challenge: '',

@@ -26,7 +26,7 @@ export type RequestLike = Pick<IncomingMessage, 'headers'> & {
  * another scheme such as Basic): a 401 without error code. Throws InvalidRequestError (400) when
  * `Bearer` is there but what follows is not exactly one well-formed token.
  */
-export function tokenFromHeader(value: string | undefined): string | undefined {
+function tokenFromHeader(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   // Scheme names are case-insensitive (RFC 9110 §11.1); the separator is one or more spaces.
   const separator = value.charCodeAt(6);

@@ -41,7 +41,7 @@ export interface FetchedJson {
 const MAX_AGE = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?\s*(?:,|$)/i;
 const NO_CACHE = /(?:^|,)\s*no-(?:store|cache)\s*(?:,|$)/i;
 
-export function parseMaxAge(cacheControl: string | null): number | undefined {
+function parseMaxAge(cacheControl: string | null): number | undefined {
   if (!cacheControl) return undefined;
   if (NO_CACHE.test(cacheControl)) return 0;
   const match = MAX_AGE.exec(cacheControl);

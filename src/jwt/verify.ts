@@ -240,7 +240,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function toAuthInfo<C extends object>(
+function toAuthInfo<C extends object>(
   token: string,
   header: JWTHeaderParameters,
   claims: Record<string, unknown>,

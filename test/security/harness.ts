@@ -99,7 +99,7 @@ export interface RawResponse {
  * Sends `head` (request line and header lines, without the final blank line) as raw bytes, so
  * that tests can send what an HTTP client refuses to: repeated headers, non-ASCII bytes.
  */
-export function rawRequest(url: string, head: Buffer | string): Promise<RawResponse> {
+function rawRequest(url: string, head: Buffer | string): Promise<RawResponse> {
   const { port } = new URL(url);
   const bytes = Buffer.concat([typeof head === 'string' ? Buffer.from(head, 'latin1') : head, Buffer.from('\r\nConnection: close\r\n\r\n')]);
   return new Promise((resolve, reject) => {
