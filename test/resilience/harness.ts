@@ -9,8 +9,18 @@ import express from 'express';
 import request from 'supertest';
 import { afterEach, vi } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
-import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
+import { createTestIssuer, type Fault, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
 import { captureLogger, type CapturedLogger } from '../helpers.js';
+
+/** Each way the key server can fail, and the reason the library logs for it. */
+export const FAULTS: ReadonlyArray<[Fault, string]> = [
+  ['down', 'network'],
+  ['error', 'http_status'],
+  ['garbage', 'not_json'],
+  ['empty', 'invalid_document'],
+  ['huge', 'too_large'],
+  ['hang', 'timeout'],
+];
 
 export interface Guarded {
   readonly issuer: TestIssuer;

@@ -5,20 +5,11 @@
  * Time moves by fake Date; fetch timeouts stay real and short.
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { Fault } from 'cyberark-bearer/testing';
-import { perTest, statusCounts, type Guarded } from './harness.js';
+import { FAULTS, perTest, statusCounts, type Guarded } from './harness.js';
 
 const { start, fakeClock } = perTest();
 
 describe('an outage with keys cached (maxAge 60 s, staleIfError 600 s, cooldown 5 s)', () => {
-  const FAULTS: Array<[Fault, string]> = [
-    ['down', 'network'],
-    ['error', 'http_status'],
-    ['garbage', 'not_json'],
-    ['empty', 'invalid_document'],
-    ['huge', 'too_large'],
-    ['hang', 'timeout'],
-  ];
 
   it.each(FAULTS)('JWKS %s: valid tokens pass through the stale window, then 503; outage at error, recovery at warn (%s)', async (fault, kind) => {
     const clock = fakeClock();
