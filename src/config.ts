@@ -5,8 +5,8 @@
 import { ConfigError, DEFAULT_REALM } from './errors.js';
 import type { BearerLogger } from './log.js';
 import {
-  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, envOf, integer, loggerOf, MAX_TIMER_SECONDS, optionOrEnv, plainObject,
-  TENANT_URL_ENV, tenantOrigin, type Env,
+  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, envOf, integer, loggerOf, MAX_TIMER_SECONDS, optionOrEnv, ownProperties,
+  plainObject, TENANT_URL_ENV, tenantOrigin, type Env,
 } from './option-checks.js';
 
 /** JWS algorithms a resource server may accept from an asymmetric JWKS. */
@@ -153,10 +153,11 @@ const TOKEN_CACHE_LIMIT = 1_000_000;
 /** A realm goes into a quoted-string: printable ASCII without `"` and `\`. */
 const REALM = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
 
-export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ConfigError('options', `must be an object, got ${describe(options)}`);
+export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigError('options', `must be an object, got ${describe(given)}`);
   }
+  const options: BearerAuthOptions = ownProperties(given);
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, 'is not an option of cyberark-bearer (check its spelling)');
   }
