@@ -19,7 +19,7 @@ export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 export interface KeyCacheOptions {
   /** How long a fetched key set is used before it is refreshed (capped by `Cache-Control: max-age`). Default 600. */
   maxAge?: number | undefined;
-  /** Least time between two fetches caused by unknown key ids, and the longest back-off after a failure. Default 30. */
+  /** Least time between two fetches caused by unknown key ids, and the longest back-off after a failure. Default 30, at least 1. */
   cooldown?: number | undefined;
   /** Time limit of one fetch. Default 5. */
   timeout?: number | undefined;
@@ -222,7 +222,8 @@ export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
   const kc = plainObject(options.keyCache, 'keyCache', Object.keys(KEY_CACHE_DEFAULTS));
   const keyCache = Object.freeze({
     maxAge: duration(kc.maxAge, 'keyCache.maxAge', KEY_CACHE_DEFAULTS.maxAge, { exclusiveMin: true })!,
-    cooldown: duration(kc.cooldown, 'keyCache.cooldown', KEY_CACHE_DEFAULTS.cooldown)!,
+    // Without a floor, a flood of random key ids becomes a flood of JWKS fetches.
+    cooldown: duration(kc.cooldown, 'keyCache.cooldown', KEY_CACHE_DEFAULTS.cooldown, { min: 1 })!,
     // A longer timer fires at once (Node clamps it to 1 ms), so every fetch would time out.
     timeout: duration(kc.timeout, 'keyCache.timeout', KEY_CACHE_DEFAULTS.timeout, { exclusiveMin: true, max: MAX_TIMER_SECONDS })!,
     staleIfError: duration(kc.staleIfError, 'keyCache.staleIfError', KEY_CACHE_DEFAULTS.staleIfError)!,

@@ -87,7 +87,7 @@ export function duration(value: unknown, option: string, fallback: number | unde
     throw new ConfigError(option, `must be a finite number of seconds, got ${describe(value)}`);
   }
   if (exclusiveMin ? value <= min : value < min) {
-    throw new ConfigError(option, `must be ${exclusiveMin ? 'greater than' : 'at least'} ${min} seconds, got ${value}`);
+    throw new ConfigError(option, `must be ${exclusiveMin ? 'greater than' : 'at least'} ${min} ${min === 1 ? 'second' : 'seconds'}, got ${value}`);
   }
   if (value > max) throw new ConfigError(option, `must be at most ${max} seconds, got ${value}`);
   return value;
