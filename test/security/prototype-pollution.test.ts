@@ -55,7 +55,7 @@ const AUDIENCE = 'https://api.example.com/orders';
 const FULL: BearerAuthOptions = { tenantUrl: TENANT, appId: 'orders-api', audience: AUDIENCE, logger: silent, env: {} };
 const otherLogger = captureLogger().logger;
 
-/** Only what a sparse array's missing entries would read from the prototype. */
+/** `entries` and one missing entry after them: reading it falls through to Object.prototype. */
 const sparse = (...entries: string[]): string[] => {
   const list = [...entries];
   list.length = entries.length + 1;
