@@ -5,8 +5,8 @@
 import { ConfigError, DEFAULT_REALM } from './errors.js';
 import type { BearerLogger } from './log.js';
 import {
-  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, envOf, integer, loggerOf, MAX_TIMER_SECONDS, optionOrEnv, plainObject,
-  TENANT_URL_ENV, tenantOrigin, type Env,
+  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, envOf, integer, loggerOf, MAX_TIMER_SECONDS, optionOrEnv, ownProperties,
+  plainObject, TENANT_URL_ENV, tenantOrigin, type Env,
 } from './option-checks.js';
 
 /** JWS algorithms a resource server may accept from an asymmetric JWKS. */
@@ -19,7 +19,7 @@ export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 export interface KeyCacheOptions {
   /** How long a fetched key set is used before it is refreshed (capped by `Cache-Control: max-age`). Default 600. */
   maxAge?: number | undefined;
-  /** Least time between two fetches caused by unknown key ids, and the longest back-off after a failure. Default 30. */
+  /** Least time between two fetches caused by unknown key ids, and the longest back-off after a failure. Default 30, at least 1. */
   cooldown?: number | undefined;
   /** Time limit of one fetch. Default 5. */
   timeout?: number | undefined;
@@ -153,10 +153,11 @@ const TOKEN_CACHE_LIMIT = 1_000_000;
 /** A realm goes into a quoted-string: printable ASCII without `"` and `\`. */
 const REALM = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
 
-export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ConfigError('options', `must be an object, got ${describe(options)}`);
+export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigError('options', `must be an object, got ${describe(given)}`);
   }
+  const options: BearerAuthOptions = ownProperties(given);
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, 'is not an option of cyberark-bearer (check its spelling)');
   }
@@ -221,7 +222,8 @@ export function resolveConfig(options: BearerAuthOptions = {}): ResolvedConfig {
   const kc = plainObject(options.keyCache, 'keyCache', Object.keys(KEY_CACHE_DEFAULTS));
   const keyCache = Object.freeze({
     maxAge: duration(kc.maxAge, 'keyCache.maxAge', KEY_CACHE_DEFAULTS.maxAge, { exclusiveMin: true })!,
-    cooldown: duration(kc.cooldown, 'keyCache.cooldown', KEY_CACHE_DEFAULTS.cooldown)!,
+    // Without a floor, a flood of random key ids becomes a flood of JWKS fetches.
+    cooldown: duration(kc.cooldown, 'keyCache.cooldown', KEY_CACHE_DEFAULTS.cooldown, { min: 1 })!,
     // A longer timer fires at once (Node clamps it to 1 ms), so every fetch would time out.
     timeout: duration(kc.timeout, 'keyCache.timeout', KEY_CACHE_DEFAULTS.timeout, { exclusiveMin: true, max: MAX_TIMER_SECONDS })!,
     staleIfError: duration(kc.staleIfError, 'keyCache.staleIfError', KEY_CACHE_DEFAULTS.staleIfError)!,

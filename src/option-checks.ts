@@ -87,7 +87,7 @@ export function duration(value: unknown, option: string, fallback: number | unde
     throw new ConfigError(option, `must be a finite number of seconds, got ${describe(value)}`);
   }
   if (exclusiveMin ? value <= min : value < min) {
-    throw new ConfigError(option, `must be ${exclusiveMin ? 'greater than' : 'at least'} ${min} seconds, got ${value}`);
+    throw new ConfigError(option, `must be ${exclusiveMin ? 'greater than' : 'at least'} ${min} ${min === 1 ? 'second' : 'seconds'}, got ${value}`);
   }
   if (value > max) throw new ConfigError(option, `must be at most ${max} seconds, got ${value}`);
   return value;
@@ -109,30 +109,52 @@ export function integer(value: unknown, option: string, fallback: number, min: n
   return value;
 }
 
-/** A nested options object (`{}` when unset) whose keys are all in `known`. */
+/**
+ * An array's entries, a missing one as undefined: `list[i]` on a sparse array would read an
+ * index set on Object.prototype.
+ */
+export function ownList(list: readonly unknown[]): unknown[] {
+  return Array.from({ length: list.length }, (_, i) => (Object.hasOwn(list, i) ? list[i] : undefined));
+}
+
+/**
+ * The own enumerable properties of an options object (arrays among them through ownList), in an
+ * object without a prototype: a property set on Object.prototype never counts as an option.
+ */
+export function ownProperties(value: object): Record<string, unknown> {
+  const copy: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(value)) {
+    const item: unknown = (value as Record<string, unknown>)[key];
+    copy[key] = Array.isArray(item) ? ownList(item) : item;
+  }
+  return copy;
+}
+
+/** A nested options object (empty when unset) whose keys are all in `known`, own properties only. */
 export function plainObject(value: unknown, option: string, known: readonly string[]): Record<string, unknown> {
-  if (value === undefined) return {};
+  if (value === undefined) return Object.create(null) as Record<string, unknown>;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError(option, `must be an object, got ${describe(value)}`);
   }
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) throw new ConfigError(`${option}.${key}`, `is not an option (known: ${known.join(', ')})`);
   }
-  return value as Record<string, unknown>;
+  return ownProperties(value);
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * The `env` option: `process.env` when unset. `null` is a wrong value, not "unset": falling back
- * to process.env would read what the caller meant to exclude.
+ * The `env` option: `process.env` when unset, own variables only (process.env too inherits from
+ * Object.prototype). `null` is a wrong value, not "unset": falling back to process.env would read
+ * what the caller meant to exclude.
  */
 export function envOf(value: unknown): Env {
   const env = value === undefined ? process.env : value;
   if (typeof env !== 'object' || env === null || Array.isArray(env)) {
     throw new ConfigError('env', `must be an object of environment variables, got ${describe(env)}`);
   }
-  return env as Env;
+  return ownProperties(env) as Env;
 }
 
 /** An option as given, else its env var, trimmed; an empty or blank env var counts as unset. */

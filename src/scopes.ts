@@ -3,7 +3,7 @@
  * Requirements are compiled once; matching compares whole scope names, never substrings.
  */
 import { ConfigError } from './errors.js';
-import { describe } from './option-checks.js';
+import { describe, ownList, ownProperties } from './option-checks.js';
 
 /**
  * What a route requires:
@@ -59,11 +59,11 @@ export function compileRequirement(required: unknown): CompiledRequirement {
   const option = 'scopes';
   if (required === undefined) return NO_REQUIREMENT;
   if (typeof required === 'string' || Array.isArray(required)) {
-    const scopes = checkScopeList(typeof required === 'string' ? [required] : required, option);
+    const scopes = checkScopeList(typeof required === 'string' ? [required] : ownList(required), option);
     return Object.freeze({ mode: 'all', scopes, challenge: scopes.join(' ') });
   }
   if (typeof required === 'object' && required !== null) {
-    const { allOf, anyOf, ...rest } = required as Record<string, unknown>;
+    const { allOf, anyOf, ...rest } = ownProperties(required);
     const unknown = Object.keys(rest);
     if (unknown.length > 0) {
       throw new ConfigError(option, `has unknown key "${unknown[0]}": use { allOf: [...] } or { anyOf: [...] }`);

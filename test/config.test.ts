@@ -103,7 +103,9 @@ describe('mistakes throw at construction, naming the option', () => {
     ['zero maxTokenAge', { maxTokenAge: 0 }, /option "maxTokenAge" must be greater than 0 seconds/],
     ['negative keyCache.maxAge', { keyCache: { maxAge: -5 } }, /option "keyCache.maxAge" must be greater than 0 seconds, got -5/],
     ['zero keyCache.timeout', { keyCache: { timeout: 0 } }, /option "keyCache.timeout" must be greater than 0/],
-    ['negative keyCache.cooldown', { keyCache: { cooldown: -1 } }, /option "keyCache.cooldown" must be at least 0/],
+    ['negative keyCache.cooldown', { keyCache: { cooldown: -1 } }, /option "keyCache.cooldown" must be at least 1 second, got -1/],
+    ['zero keyCache.cooldown (every unknown kid would fetch the JWKS)', { keyCache: { cooldown: 0 } }, /option "keyCache.cooldown" must be at least 1 second, got 0/],
+    ['keyCache.cooldown just below 1 s', { keyCache: { cooldown: 0.999 } }, /option "keyCache.cooldown" must be at least 1 second, got 0.999/],
     ['tiny keyCache.maxBytes', { keyCache: { maxBytes: 10 } }, /option "keyCache.maxBytes" must be an integer of at least 1024/],
     ['unknown keyCache option', { keyCache: { ttl: 5 } }, /option "keyCache.ttl" is not an option/],
     ['keyCache not an object', { keyCache: 5 }, /option "keyCache" must be an object, got number/],
@@ -231,7 +233,7 @@ describe('each option × each kind of wrong value', () => {
   for (const name of ['maxAge', 'cooldown', 'timeout', 'staleIfError']) {
     for (const [kind, value] of Object.entries(DURATION)) keyCacheCases.push([name, kind, value]);
   }
-  keyCacheCases.push(['maxAge', 'zero', 0], ['timeout', 'zero', 0], ['timeout', 'longer than a Node.js timer can wait', 2_147_484]);
+  keyCacheCases.push(['maxAge', 'zero', 0], ['cooldown', 'zero', 0], ['cooldown', 'below 1 s', 0.5], ['timeout', 'zero', 0], ['timeout', 'longer than a Node.js timer can wait', 2_147_484]);
   for (const [kind, value] of Object.entries({
     'a string': '1024', 'a boolean': true, null: null, negative: -1, zero: 0, 'below 1024': 1023, 'a fraction': 1024.5, NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY,
   })) keyCacheCases.push(['maxBytes', kind, value]);
@@ -276,7 +278,7 @@ describe('each option × each kind of wrong value', () => {
         ...base, issuer: [`${TENANT}/inventoryapi/`], jwksUri: `${TENANT}/OAuth2/Keys/inventoryapi`, audience: ['a', 'b'],
         algorithms: ['RS256', 'PS256'], clockTolerance: 0, maxTokenAge: 0.5, scopeClaim: ['scope'], realm: 'orders', onError: 'next',
         allowQueryToken: true, allowBodyToken: false, strict: true, allowInsecureHttp: false, maxTokenLength: 64,
-        keyCache: { maxAge: 0.1, cooldown: 0, timeout: 2_147_483, staleIfError: 0, maxBytes: 1024 }, tokenCache: { max: 0 },
+        keyCache: { maxAge: 0.1, cooldown: 1, timeout: 2_147_483, staleIfError: 0, maxBytes: 1024 }, tokenCache: { max: 0 },
         env: { LOG_LEVEL: 'silent' },
       }),
     ).not.toThrow();

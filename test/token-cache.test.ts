@@ -111,7 +111,7 @@ describe('verified-token cache', () => {
   });
 
   it('drops a cached token once its signing key leaves the key set', async () => {
-    const auth = make({ keyCache: { maxAge: 0.3, cooldown: 0 } });
+    const auth = make({ keyCache: { maxAge: 0.3, cooldown: 1 } });
     const token = issuer.mint();
     const first = await admit(auth, token);
     issuer.rotateKey({ keepPrevious: false });
@@ -121,7 +121,7 @@ describe('verified-token cache', () => {
   });
 
   it('drops a cached token whose key was withdrawn when another request did the refresh', async () => {
-    const auth = make({ keyCache: { maxAge: 0.3, cooldown: 0 } });
+    const auth = make({ keyCache: { maxAge: 0.3, cooldown: 1 } });
     const token = issuer.mint();
     await admit(auth, token);
     issuer.rotateKey({ keepPrevious: false });
@@ -131,7 +131,7 @@ describe('verified-token cache', () => {
   });
 
   it('keeps a cached token across a refresh that still publishes its key', async () => {
-    const auth = make({ keyCache: { maxAge: 0.3, cooldown: 0 } });
+    const auth = make({ keyCache: { maxAge: 0.3, cooldown: 1 } });
     const token = issuer.mint();
     const first = await admit(auth, token);
     issuer.rotateKey({ keepPrevious: true });

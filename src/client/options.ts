@@ -6,8 +6,8 @@ import { ConfigError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { checkScopes } from '../scopes.js';
 import {
-  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, envOf, integer, loggerOf, MAX_TIMER_SECONDS, optionOrEnv, plainObject,
-  TENANT_URL_ENV, tenantOrigin, type Env,
+  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, envOf, integer, loggerOf, MAX_TIMER_SECONDS, optionOrEnv, ownProperties,
+  plainObject, TENANT_URL_ENV, tenantOrigin, type Env,
 } from '../option-checks.js';
 
 /** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
@@ -114,10 +114,11 @@ function tokenUrlOf(options: ClientCredentialsOptions, env: Env, allowInsecureHt
  * Validates the options (falling back to `CYBERARK_*` env vars). Throws a ConfigError naming the
  * option; its messages describe a wrong secret by type only, never by value.
  */
-export function resolveClientOptions(options: ClientCredentialsOptions = {}): { config: ResolvedClientConfig; clientSecret: string } {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ConfigError('options', `must be an object, got ${describe(options)}`);
+export function resolveClientOptions(given: ClientCredentialsOptions = {}): { config: ResolvedClientConfig; clientSecret: string } {
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigError('options', `must be an object, got ${describe(given)}`);
   }
+  const options: ClientCredentialsOptions = ownProperties(given);
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, 'is not an option of createClientCredentials (check its spelling)');
   }

@@ -50,7 +50,7 @@ describe('an outage with keys cached (maxAge 60 s, staleIfError 600 s, cooldown 
 
   it('an unknown kid during the outage → 503 (it may be a rotation we cannot see), known kids still 200', async () => {
     const clock = fakeClock();
-    const g = await start({ keyCache: { maxAge: 60, staleIfError: 600, cooldown: 0 } });
+    const g = await start({ keyCache: { maxAge: 60, staleIfError: 600, cooldown: 1 } });
     const token = g.issuer.mint();
     await g.call(token).expect(200);
     g.issuer.setFault('jwks', 'down');
@@ -64,7 +64,7 @@ describe('an outage with keys cached (maxAge 60 s, staleIfError 600 s, cooldown 
 describe('a healthy cache', () => {
   it('refreshes ahead of expiry in the background: the request does not wait on a slow JWKS', async () => {
     const clock = fakeClock();
-    const g = await start({ keyCache: { maxAge: 10, cooldown: 0, timeout: 5 } });
+    const g = await start({ keyCache: { maxAge: 10, cooldown: 1, timeout: 5 } });
     const token = g.issuer.mint();
     await g.call(token).expect(200);
     clock.advance(8.5); // past 80 % of the lifetime
@@ -77,7 +77,7 @@ describe('a healthy cache', () => {
 
   it('honours a shorter Cache-Control max-age from the JWKS server', async () => {
     const clock = fakeClock();
-    const g = await start({ keyCache: { maxAge: 600, cooldown: 0 } });
+    const g = await start({ keyCache: { maxAge: 600, cooldown: 1 } });
     g.issuer.setJwksCacheControl('public, max-age=30');
     const token = g.issuer.mint();
     await g.call(token).expect(200);
