@@ -103,6 +103,7 @@ export class TokenVerifier {
     try {
       ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, this.#joseOptions));
       if (compactHasDuplicateNames(token)) throw new InvalidTokenError('malformed_token');
+      if (!numericDatesInRange(payload)) throw new InvalidTokenError('invalid_claim');
     } catch (error) {
       throw this.#refusal(error, token);
     }
@@ -147,7 +148,10 @@ export class TokenVerifier {
     let refusal: BearerError;
     if (error instanceof BearerError) refusal = error;
     else {
-      const reason = joseReason(error);
+      // jose judges an absurd date before we see it (exp: -1e400 reads as expired): one reason for all.
+      const claims = (error as { payload?: unknown }).payload;
+      const absurd = typeof claims === 'object' && claims !== null && !numericDatesInRange(claims);
+      const reason = absurd ? 'invalid_claim' : joseReason(error);
       if (reason === undefined) this.config.logger.warn(errorFacts(error), 'unexpected error while verifying a token; refused');
       refusal = new InvalidTokenError(reason ?? 'malformed_token');
       // jose attaches the claims only once the signature held, so `sub` is authentic here.
@@ -188,6 +192,18 @@ function precheck(token: string, maxLength: number): void {
   if (dots === 0) throw new InvalidTokenError('not_a_jwt');
   if (dots === 4) throw new InvalidTokenError('encrypted_token');
   throw new InvalidTokenError('malformed_token');
+}
+
+/** The last NumericDate accepted: 9999-12-31T23:59:59Z. Later ones, Infinity (`1e400`) included, are no date. */
+const LAST_NUMERIC_DATE = 253_402_300_799;
+
+/** True when `exp`, `nbf` and `iat`, where present, are numbers from 0 (1970) to LAST_NUMERIC_DATE. */
+function numericDatesInRange(claims: object): boolean {
+  for (const name of ['exp', 'nbf', 'iat']) {
+    const value = own(claims, name);
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= LAST_NUMERIC_DATE)) return false;
+  }
+  return true;
 }
 
 /** Maps a jose error to our reason, by its stable code and the claim it names. */
