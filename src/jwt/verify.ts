@@ -104,11 +104,14 @@ export class TokenVerifier {
       ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, this.#joseOptions));
       if (compactHasDuplicateNames(token)) throw new InvalidTokenError('malformed_token');
       if (!numericDatesInRange(payload)) throw new InvalidTokenError('invalid_claim');
+      // jose compares the `typ` it reads, which may be inherited from a polluted prototype.
+      if (this.config.strict && !Object.hasOwn(header, 'typ')) throw new InvalidTokenError('unexpected_type');
     } catch (error) {
       throw this.#refusal(error, token);
     }
     const now = Date.now();
-    const { iat, exp } = payload as { iat?: unknown; exp: number };
+    const iat = own(payload, 'iat');
+    const exp = own(payload, 'exp') as number;
     if (typeof iat === 'number' && iat > now / 1000 + this.config.clockTolerance) {
       throw new InvalidTokenError('issued_in_future');
     }
@@ -135,7 +138,7 @@ export class TokenVerifier {
   #sourceByIssuer(token: string): KeySource {
     let iss: unknown;
     try {
-      iss = decodeJwt(token).iss;
+      iss = own(decodeJwt(token), 'iss');
     } catch {
       throw new InvalidTokenError('malformed_token');
     }
@@ -150,12 +153,12 @@ export class TokenVerifier {
     else {
       // jose judges an absurd date before we see it (exp: -1e400 reads as expired): one reason for all.
       const claims = (error as { payload?: unknown }).payload;
-      const absurd = typeof claims === 'object' && claims !== null && !numericDatesInRange(claims);
-      const reason = absurd ? 'invalid_claim' : joseReason(error);
+      const signed = typeof claims === 'object' && claims !== null;
+      const reason = signed && !numericDatesInRange(claims) ? 'invalid_claim' : joseReason(error);
       if (reason === undefined) this.config.logger.warn(errorFacts(error), 'unexpected error while verifying a token; refused');
       refusal = new InvalidTokenError(reason ?? 'malformed_token');
       // jose attaches the claims only once the signature held, so `sub` is authentic here.
-      const sub = (error as { payload?: { sub?: unknown } }).payload?.sub;
+      const sub = signed ? own(claims, 'sub') : undefined;
       if (typeof sub === 'string' && sub.length <= 128) refusal.subject = sub;
     }
     refusal.kid = loggableKid(token);
@@ -168,7 +171,7 @@ const PRINTABLE_KID = /^[\x21-\x7e]{1,128}$/;
 /** The header's `kid` for a log line, if it is short and printable; never throws. */
 function loggableKid(token: string): string | undefined {
   try {
-    const { kid } = decodeProtectedHeader(token);
+    const kid = own(decodeProtectedHeader(token), 'kid');
     return typeof kid === 'string' && PRINTABLE_KID.test(kid) ? kid : undefined;
   } catch {
     return undefined;
@@ -265,14 +268,15 @@ function toAuthInfo<C extends object>(
   claims: Record<string, unknown>,
   scopeClaims: readonly string[],
 ): AuthInfo<C> {
-  const subject = typeof claims.sub === 'string' ? claims.sub : undefined;
+  const sub = own(claims, 'sub');
+  const subject = typeof sub === 'string' ? sub : undefined;
   return deepFreeze({
     token,
     header: header as TokenHeader,
     claims: claims as C,
     scopes: grantedScopes(claims, scopeClaims),
     subject,
-    clientId: firstString(claims.client_id, claims.azp, claims.unique_name, claims.sub),
-    expiresAt: claims.exp as number,
+    clientId: firstString(own(claims, 'client_id'), own(claims, 'azp'), own(claims, 'unique_name'), sub),
+    expiresAt: own(claims, 'exp') as number,
   });
 }
