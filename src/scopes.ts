@@ -88,7 +88,8 @@ export function compileRequirement(required: unknown): CompiledRequirement {
  */
 export function grantedScopes(claims: Readonly<Record<string, unknown>>, claimNames: readonly string[]): readonly string[] {
   for (const name of claimNames) {
-    const value = claims[name];
+    // Own claims only: a polluted Object.prototype must not grant scopes.
+    const value = Object.hasOwn(claims, name) ? claims[name] : undefined;
     if (value === undefined) continue;
     if (typeof value === 'string') return value.split(' ').filter((s) => s.length > 0);
     if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string' && s.length > 0);

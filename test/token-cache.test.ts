@@ -89,6 +89,18 @@ describe('verified-token cache', () => {
     await expect(auth.verify(token)).rejects.toMatchObject({ reason: 'token_expired' });
   });
 
+  it('serves a cached token until 1 ms before exp and refuses it at exactly exp (clockTolerance: 0)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const auth = make({ clockTolerance: 0 });
+    const exp = nowSeconds() + 60;
+    const token = issuer.mint({ exp });
+    const cached = await admit(auth, token);
+    vi.setSystemTime(exp * 1000 - 1);
+    expect(await auth.verify(token)).toBe(cached);
+    vi.setSystemTime(exp * 1000);
+    await expect(auth.verify(token)).rejects.toMatchObject({ reason: 'token_expired' });
+  });
+
   it('keeps the clock tolerance after exp by verifying again, not by caching longer', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const auth = make({ clockTolerance: 30 });

@@ -2,12 +2,11 @@
  * Finds an issuer's JWKS URL from `${issuer}/.well-known/openid-configuration` (OpenID Connect
  * Discovery §4), checking that the document speaks for that exact issuer, then keeps its keys.
  */
-import type { CryptoKey } from 'jose';
 import { checkUrl } from '../option-checks.js';
 import { KeysFetchError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { fetchJson, FetchFailure } from './fetch.js';
-import type { KeySet } from './key-set.js';
+import type { KeySet, PublicKeyEntry } from './key-set.js';
 import { backoffMs, fetchLimits, keysUnavailable, remoteKeySet, type KeySource, type KeySourceStatus, type RemoteKeySet, type RemoteSettings } from './remote.js';
 
 export function discoveryUrl(issuer: string): string {
@@ -34,7 +33,7 @@ export class DiscoveredKeySet implements KeySource {
     return this.#source?.usableSet(now);
   }
 
-  async getKey(kid: unknown, alg: string): Promise<CryptoKey> {
+  async getKey(kid: unknown, alg: string): Promise<PublicKeyEntry> {
     const source = this.#source ?? (await this.#discover());
     if (!source) throw keysUnavailable(this.#nextAttemptAt, Date.now(), this.#lastFailure);
     return source.getKey(kid, alg);

@@ -11,7 +11,7 @@ import { FetchFailure } from './fetch.js';
 type KeyType = 'RSA' | 'EC' | 'OKP';
 
 /** One published verification key: parsed once, imported for jose once per algorithm. */
-class PublicKeyEntry {
+export class PublicKeyEntry {
   readonly kid: string | undefined;
   readonly kty: KeyType;
   readonly alg: string | undefined;

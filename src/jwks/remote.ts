@@ -2,20 +2,19 @@
  * The signing keys behind one JWKS URL, kept fresh without making requests wait: one fetch at a
  * time, refresh ahead of expiry, a cooldown on unknown key ids, and stale-if-error on outages.
  */
-import type { CryptoKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Algorithm, ResolvedConfig } from '../config.js';
 import { InvalidTokenError, KeysFetchError, KeysUnavailableError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { fetchJson, FetchFailure, type FetchLimits } from './fetch.js';
-import { KeySet } from './key-set.js';
+import { KeySet, type PublicKeyEntry } from './key-set.js';
 
 /** Where the keys of a token come from: a JWKS URL, or one found through discovery. */
 export interface KeySource {
   /** The key set usable now without waiting (see RemoteKeySet.usableSet), if any. */
   usableSet(now: number): KeySet | undefined;
   /** The key for a token header. Throws InvalidTokenError or KeysUnavailableError. */
-  getKey(kid: unknown, alg: string): Promise<CryptoKey>;
+  getKey(kid: unknown, alg: string): Promise<PublicKeyEntry>;
   /** Fetches the keys now unless a fresh set is held. Throws KeysFetchError. */
   ready(): Promise<void>;
   status(): KeySourceStatus;
@@ -101,7 +100,7 @@ export class RemoteKeySet implements KeySource {
     return undefined;
   }
 
-  async getKey(kid: unknown, alg: string): Promise<CryptoKey> {
+  async getKey(kid: unknown, alg: string): Promise<PublicKeyEntry> {
     const now = Date.now();
     const set = this.usableSet(now) ?? (await this.#awaitKeys(now));
     let found = set.select(kid, alg);
@@ -116,7 +115,7 @@ export class RemoteKeySet implements KeySource {
       }
     }
     if (typeof found === 'string') throw new InvalidTokenError(found);
-    return found.cryptoKey(alg);
+    return found;
   }
 
   /** Waits for a key set when none is usable: the first one, or a refresh after an idle spell. */

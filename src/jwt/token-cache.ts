@@ -8,15 +8,22 @@ import type { KeySet } from '../jwks/key-set.js';
 import type { KeySource } from '../jwks/remote.js';
 import type { AuthInfo } from '../types.js';
 
+/** The key that verified a token, and the header values that selected it. */
+export interface KeyUse {
+  readonly source: KeySource;
+  readonly kid: unknown;
+  readonly alg: string;
+  readonly key: KeyObject;
+}
+
 interface Entry {
   /** The exact token: the map key is only its tail, so a hit compares the whole string. */
   readonly token: string;
   readonly auth: AuthInfo<object>;
   /** When the entry stops counting: `exp` (and `iat + maxTokenAge`), in ms. */
   readonly expiresAtMs: number;
-  readonly source: KeySource;
-  readonly key: KeyObject;
-  /** The key set last seen holding `key`; compared by identity, rechecked when it changes. */
+  readonly use: KeyUse;
+  /** The key set last seen holding the key; compared by identity, rechecked when it changes. */
   set: KeySet;
 }
 
@@ -57,10 +64,6 @@ export class VerifiedTokenCache {
     this.#mask = slots - 1;
   }
 
-  get size(): number {
-    return this.#lru?.size ?? 0;
-  }
-
   /** The cached verification of `token`, if it still holds at `now`. */
   get(token: string, now: number): AuthInfo<object> | undefined {
     const lru = this.#lru;
@@ -74,11 +77,11 @@ export class VerifiedTokenCache {
     }
     // The key set must be usable without waiting; if it is due for a blocking refresh, the
     // caller verifies the slow way, which waits for it (so a removed key is noticed).
-    const set = entry.source.usableSet(now);
+    const { use } = entry;
+    const set = use.source.usableSet(now);
     if (set === undefined) return undefined;
     if (set !== entry.set) {
-      const { kid, alg } = entry.auth.header;
-      if (!set.stillHolds(kid, alg, entry.key)) {
+      if (!set.stillHolds(use.kid, use.alg, use.key)) {
         lru.delete(key);
         return undefined;
       }
@@ -87,8 +90,8 @@ export class VerifiedTokenCache {
     return entry.auth;
   }
 
-  /** Remembers a verification that just succeeded with a key of `source`, if seen before. */
-  add(token: string, auth: AuthInfo<object>, source: KeySource, expiresAtMs: number, now: number): void {
+  /** Remembers a verification that just succeeded with `use`, if seen before. */
+  add(token: string, auth: AuthInfo<object>, use: KeyUse, expiresAtMs: number, now: number): void {
     const lru = this.#lru;
     if (lru === undefined || now >= expiresAtMs) return;
     const key = keyOf(token);
@@ -98,15 +101,9 @@ export class VerifiedTokenCache {
       this.#doorkeeper[slot] = h;
       return;
     }
-    const set = source.usableSet(now);
-    if (set === undefined) return;
-    const entry = set.select(auth.header.kid, auth.header.alg);
-    if (typeof entry === 'string') return;
-    lru.set(key, { token, auth, expiresAtMs, source, key: entry.key, set });
-  }
-
-  clear(): void {
-    this.#lru?.clear();
-    this.#doorkeeper.fill(0);
+    // A refresh may have landed during the check and withdrawn the key that verified the token.
+    const set = use.source.usableSet(now);
+    if (set === undefined || !set.stillHolds(use.kid, use.alg, use.key)) return;
+    lru.set(key, { token, auth, expiresAtMs, use, set });
   }
 }

@@ -2,7 +2,7 @@
  * The framework-free core: a token string in, a verified AuthInfo out (or a BearerError).
  * `jose` checks the signature and claims; we choose the key and turn its errors into reasons.
  */
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTHeaderParameters, type JWTVerifyOptions } from 'jose';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTVerifyOptions } from 'jose';
 import type { ResolvedConfig } from '../config.js';
 import { BearerError, InvalidTokenError, type RefusalReason } from '../errors.js';
 import { DiscoveredKeySet } from '../jwks/discovery.js';
@@ -11,29 +11,18 @@ import { errorFacts } from '../log.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
 import type { AuthInfo, Claims, TokenHeader } from '../types.js';
-import { keyOf, VerifiedTokenCache } from './token-cache.js';
+import { keyOf, VerifiedTokenCache, type KeyUse } from './token-cache.js';
 
 /** RFC 9068 §2.2: claims a JWT access token must carry in the strict profile. */
 const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
-
-type GetKey = (header: JWTHeaderParameters) => ReturnType<KeySource['getKey']>;
-
-interface Route {
-  readonly source: KeySource;
-  readonly getKey: GetKey;
-}
-
-function routeTo(source: KeySource): Route {
-  return { source, getKey: (header) => source.getKey(header.kid, header.alg!) };
-}
 
 export class TokenVerifier {
   readonly config: ResolvedConfig;
   readonly #joseOptions: JWTVerifyOptions;
   /** The key source when there is only one (all issuers share a JWKS URL, or one is discovered). */
-  readonly #single: Route | undefined;
+  readonly #single: KeySource | undefined;
   /** Key sources per issuer. */
-  readonly #byIssuer: ReadonlyMap<string, Route>;
+  readonly #byIssuer: ReadonlyMap<string, KeySource>;
   readonly #cache: VerifiedTokenCache;
   /** Checks in progress, by the token's tail (as in the cache), holding the exact token. */
   readonly #inflight = new Map<string, { readonly token: string; readonly pending: Promise<AuthInfo<object>> }>();
@@ -41,13 +30,13 @@ export class TokenVerifier {
   constructor(config: ResolvedConfig) {
     this.config = config;
     const settings = { algorithms: config.algorithms, keyCache: config.keyCache, allowInsecureHttp: config.allowInsecureHttp };
-    const byIssuer = new Map<string, Route>();
+    const byIssuer = new Map<string, KeySource>();
     if (config.jwksUri !== undefined) {
-      const route = routeTo(remoteKeySet(config.jwksUri, settings, config.logger));
-      for (const issuer of config.issuers) byIssuer.set(issuer, route);
-      this.#single = route;
+      const source = remoteKeySet(config.jwksUri, settings, config.logger);
+      for (const issuer of config.issuers) byIssuer.set(issuer, source);
+      this.#single = source;
     } else {
-      for (const issuer of config.issuers) byIssuer.set(issuer, routeTo(new DiscoveredKeySet(issuer, settings, config.logger)));
+      for (const issuer of config.issuers) byIssuer.set(issuer, new DiscoveredKeySet(issuer, settings, config.logger));
       this.#single = byIssuer.size === 1 ? byIssuer.values().next().value : undefined;
     }
     this.#byIssuer = byIssuer;
@@ -99,61 +88,77 @@ export class TokenVerifier {
 
   async #check(token: string): Promise<AuthInfo<object>> {
     precheck(token, this.config.maxTokenLength);
-    const route = this.#single ?? this.#routeByIssuer(token);
+    const source = this.#single ?? this.#sourceByIssuer(token);
+    // The key that verifies the signature, kept for the cache: a refresh may replace it meanwhile.
+    let use: KeyUse | undefined;
+    const getKey = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
+      const kid = own(header, 'kid');
+      const alg = header.alg!;
+      const entry = await source.getKey(kid, alg);
+      use = { source, kid, alg, key: entry.key };
+      return entry.cryptoKey(alg);
+    };
     let payload: Record<string, unknown>;
     let header: JWTHeaderParameters;
     try {
-      ({ payload, protectedHeader: header } = await jwtVerify(token, route.getKey, this.#joseOptions));
+      ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, this.#joseOptions));
       if (compactHasDuplicateNames(token)) throw new InvalidTokenError('malformed_token');
+      if (!numericDatesInRange(payload)) throw new InvalidTokenError('invalid_claim');
+      // jose compares the `typ` it reads, which may be inherited from a polluted prototype.
+      if (this.config.strict && !Object.hasOwn(header, 'typ')) throw new InvalidTokenError('unexpected_type');
     } catch (error) {
       throw this.#refusal(error, token);
     }
     const now = Date.now();
-    const { iat, exp } = payload as { iat?: unknown; exp: number };
+    const iat = own(payload, 'iat');
+    const exp = own(payload, 'exp') as number;
     if (typeof iat === 'number' && iat > now / 1000 + this.config.clockTolerance) {
       throw new InvalidTokenError('issued_in_future');
     }
     const auth = toAuthInfo<object>(token, header, payload, this.config.scopeClaims);
     const { maxTokenAge } = this.config;
     const expiresAtMs = maxTokenAge === undefined ? exp * 1000 : Math.min(exp, (iat as number) + maxTokenAge) * 1000;
-    this.#cache.add(token, auth, route.source, expiresAtMs, now);
+    this.#cache.add(token, auth, use!, expiresAtMs, now);
     return auth;
   }
 
   /** Fetches every key set now (and runs discovery). Throws KeysFetchError naming the URL. */
   async ready(): Promise<void> {
-    await Promise.all([...new Set(this.#byIssuer.values())].map((route) => route.source.ready()));
+    await Promise.all([...new Set(this.#byIssuer.values())].map((source) => source.ready()));
   }
 
   /** Per issuer: which keys are held, how old, and whether fetches fail. For readiness probes. */
   status(): Record<string, KeySourceStatus> {
     const out: Record<string, KeySourceStatus> = {};
-    for (const [issuer, route] of this.#byIssuer) out[issuer] = route.source.status();
+    for (const [issuer, source] of this.#byIssuer) out[issuer] = source.status();
     return out;
   }
 
   /** With several discovered issuers, the (unverified) `iss` picks the key source; jose checks it after. */
-  #routeByIssuer(token: string): Route {
+  #sourceByIssuer(token: string): KeySource {
     let iss: unknown;
     try {
-      iss = decodeJwt(token).iss;
+      iss = own(decodeJwt(token), 'iss');
     } catch {
       throw new InvalidTokenError('malformed_token');
     }
-    const route = typeof iss === 'string' ? this.#byIssuer.get(iss) : undefined;
-    if (!route) throw new InvalidTokenError('unexpected_issuer');
-    return route;
+    const source = typeof iss === 'string' ? this.#byIssuer.get(iss) : undefined;
+    if (!source) throw new InvalidTokenError('unexpected_issuer');
+    return source;
   }
 
   #refusal(error: unknown, token: string): BearerError {
     let refusal: BearerError;
     if (error instanceof BearerError) refusal = error;
     else {
-      const reason = joseReason(error);
+      // jose judges an absurd date before we see it (exp: -1e400 reads as expired): one reason for all.
+      const claims = (error as { payload?: unknown }).payload;
+      const signed = typeof claims === 'object' && claims !== null;
+      const reason = signed && !numericDatesInRange(claims) ? 'invalid_claim' : joseReason(error);
       if (reason === undefined) this.config.logger.warn(errorFacts(error), 'unexpected error while verifying a token; refused');
       refusal = new InvalidTokenError(reason ?? 'malformed_token');
       // jose attaches the claims only once the signature held, so `sub` is authentic here.
-      const sub = (error as { payload?: { sub?: unknown } }).payload?.sub;
+      const sub = signed ? own(claims, 'sub') : undefined;
       if (typeof sub === 'string' && sub.length <= 128) refusal.subject = sub;
     }
     refusal.kid = loggableKid(token);
@@ -166,7 +171,7 @@ const PRINTABLE_KID = /^[\x21-\x7e]{1,128}$/;
 /** The header's `kid` for a log line, if it is short and printable; never throws. */
 function loggableKid(token: string): string | undefined {
   try {
-    const { kid } = decodeProtectedHeader(token);
+    const kid = own(decodeProtectedHeader(token), 'kid');
     return typeof kid === 'string' && PRINTABLE_KID.test(kid) ? kid : undefined;
   } catch {
     return undefined;
@@ -190,6 +195,18 @@ function precheck(token: string, maxLength: number): void {
   if (dots === 0) throw new InvalidTokenError('not_a_jwt');
   if (dots === 4) throw new InvalidTokenError('encrypted_token');
   throw new InvalidTokenError('malformed_token');
+}
+
+/** The last NumericDate accepted: 9999-12-31T23:59:59Z. Later ones, Infinity (`1e400`) included, are no date. */
+const LAST_NUMERIC_DATE = 253_402_300_799;
+
+/** True when `exp`, `nbf` and `iat`, where present, are numbers from 0 (1970) to LAST_NUMERIC_DATE. */
+function numericDatesInRange(claims: object): boolean {
+  for (const name of ['exp', 'nbf', 'iat']) {
+    const value = own(claims, name);
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= LAST_NUMERIC_DATE)) return false;
+  }
+  return true;
 }
 
 /** Maps a jose error to our reason, by its stable code and the claim it names. */
@@ -223,6 +240,11 @@ function joseReason(error: unknown): RefusalReason | undefined {
   }
 }
 
+/** A claim or header parameter of the token itself: an inherited property (a polluted prototype) is none. */
+function own(object: object, name: string): unknown {
+  return Object.hasOwn(object, name) ? (object as Record<string, unknown>)[name] : undefined;
+}
+
 function firstString(...values: unknown[]): string | undefined {
   for (const v of values) if (typeof v === 'string' && v !== '') return v;
   return undefined;
@@ -246,14 +268,15 @@ function toAuthInfo<C extends object>(
   claims: Record<string, unknown>,
   scopeClaims: readonly string[],
 ): AuthInfo<C> {
-  const subject = typeof claims.sub === 'string' ? claims.sub : undefined;
+  const sub = own(claims, 'sub');
+  const subject = typeof sub === 'string' ? sub : undefined;
   return deepFreeze({
     token,
     header: header as TokenHeader,
     claims: claims as C,
     scopes: grantedScopes(claims, scopeClaims),
     subject,
-    clientId: firstString(claims.client_id, claims.azp, claims.unique_name, claims.sub),
-    expiresAt: claims.exp as number,
+    clientId: firstString(own(claims, 'client_id'), own(claims, 'azp'), own(claims, 'unique_name'), sub),
+    expiresAt: own(claims, 'exp') as number,
   });
 }

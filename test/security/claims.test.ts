@@ -4,7 +4,8 @@
  * The clock is pinned (fake Date only, sockets stay real), so the boundaries are exact.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AUDIENCE, expectRefusal, INSUFFICIENT_SCOPE, invalidToken, startWarmTarget, type Target } from './harness.js';
+import { createForge, type Forge } from './forge.js';
+import { AUDIENCE, expectRefusal, INSUFFICIENT_SCOPE, invalidToken, startTarget, startWarmTarget, type Target } from './harness.js';
 
 const EXPIRED = invalidToken('token expired', 'token_expired');
 const WRONG_ISSUER = invalidToken('unexpected issuer', 'unexpected_issuer');
@@ -209,5 +210,63 @@ describe('claims attacks', () => {
     it('granted by scp when scope is present without it → 403 (the first claim present wins)', async () => {
       expectRefusal(await send({ scope: 'orders.write', scp: ['orders.read'] }), INSUFFICIENT_SCOPE, t);
     });
+  });
+});
+
+/**
+ * NumericDates that JSON allows but no clock reaches: `1e400` parses to Infinity, `1e300` is
+ * finite. A date is accepted from 0 (1970) to 253402300799 (9999-12-31T23:59:59Z). The forge
+ * signs raw JSON, which the test kit's mint (JSON.stringify writes Infinity as null) cannot.
+ */
+describe('NumericDates out of range', () => {
+  let forge: Forge;
+  let t: Target;
+  beforeAll(async () => {
+    forge = await createForge();
+    t = await startTarget({ bearer: forge.options });
+  });
+  afterAll(async () => {
+    await t.close();
+    await forge.close();
+  });
+
+  /** Forge's claims (scope orders.read) with `name` set to the raw JSON number `value`. */
+  const claimsWith = (name: 'exp' | 'nbf' | 'iat', value: string) => {
+    const claims = forge.claims(',"scope":"orders.read"');
+    return name === 'nbf' ? claims.replace(/}$/, `,"nbf":${value}}`) : claims.replace(new RegExp(`"${name}":\\d+`), `"${name}":${value}`);
+  };
+  const send = (name: 'exp' | 'nbf' | 'iat', value: string, auth = t) => auth.bearer(forge.sign(forge.header(), claimsWith(name, value)));
+
+  it.each([
+    ['exp', '1e400'],
+    ['exp', '-1e400'],
+    ['exp', '1e300'],
+    ['exp', '253402300800'],
+    ['nbf', '1e400'],
+    ['nbf', '-1e400'],
+    ['nbf', '-1'],
+    ['iat', '1e400'],
+    ['iat', '-1e400'],
+    ['iat', '-1'],
+  ])('%s: %s → 401 invalid_claim', async (name, value) => {
+    expectRefusal(await send(name as 'exp' | 'nbf' | 'iat', value), INVALID_CLAIM, t);
+  });
+
+  it.each([
+    ['exp', '253402300799'],
+    ['exp', '253402300798.5'],
+    ['nbf', '0'],
+    ['iat', '0'],
+  ])('the bounds: %s: %s → 200', async (name, value) => {
+    await send(name as 'exp' | 'nbf' | 'iat', value).expect(200);
+  });
+
+  it('iat: -1e400 with maxTokenAge → 401 invalid_claim (not token_too_old)', async () => {
+    const aged = await startTarget({ bearer: { ...forge.options, maxTokenAge: 600 } });
+    try {
+      expectRefusal(await send('iat', '-1e400', aged), INVALID_CLAIM, aged);
+    } finally {
+      await aged.close();
+    }
   });
 });
