@@ -2,51 +2,27 @@
  * The `cyberark-bearer` command run as a process, as a user runs it, against the test kit's
  * issuer: help, token (raw, decoded, JSON, refused), verify (valid, and why it is refused).
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { build } from 'tsup';
 import { createServer } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { silent } from './helpers.js';
+import { bundleCli, type Cli } from './cli-process.js';
 
 const SECRET = 'cli-secret-7f3a+9';
 let issuer: TestIssuer;
-let baseEnv: NodeJS.ProcessEnv;
-// Inside the project, so that the bundle finds jose and pino in node_modules as dist/cli.js does.
-const outDir = fileURLToPath(new URL('../node_modules/.cache/cyberark-bearer-cli-test/', import.meta.url));
-const bundled = `${outDir}cli.js`;
+let cli: Cli;
 
 beforeAll(async () => {
-  // Bundled from source once, as the build does: a run then costs ~0.2 s instead of tsx's ~0.7 s.
-  await build({ entry: { cli: 'src/cli.ts' }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, clean: true });
+  cli = await bundleCli('client-cli');
   issuer = await createTestIssuer({
     appId: 'orders-api',
     audience: 'orders-api',
     clients: [{ clientId: 'svc-cli@cyberark.cloud.1234', clientSecret: SECRET, scopes: ['orders.read', 'orders.write'] }],
   });
-  baseEnv = { ...process.env };
-  for (const name of Object.keys(baseEnv)) if (name.startsWith('CYBERARK_') || name === 'LOG_LEVEL') delete baseEnv[name];
 });
 afterAll(() => issuer.close());
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; `env` adds variables, `input` is piped to stdin. */
-function cli(args: string[], env: Record<string, string> = {}, input?: string, command = [process.execPath, bundled]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(command[0]!, [...command.slice(1), ...args], { env: { ...baseEnv, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-    child.stdin!.end(input ?? '');
-  });
-}
 
 const tenantEnv = () => ({ CYBERARK_TENANT_URL: issuer.url, CYBERARK_APP_ID: 'orders-api' });
 const clientEnv = () => ({ ...tenantEnv(), CYBERARK_CLIENT_ID: 'svc-cli@cyberark.cloud.1234', CYBERARK_CLIENT_SECRET: SECRET });
