@@ -8,14 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { silent } from './helpers.js';
-import { bundleCli, type Cli } from './cli-process.js';
+import { useCli } from './cli-process.js';
 
 const SECRET = 'cli-secret-7f3a+9';
 let issuer: TestIssuer;
-let cli: Cli;
+const cli = useCli('client-cli');
 
 beforeAll(async () => {
-  cli = await bundleCli('client-cli');
   issuer = await createTestIssuer({
     appId: 'orders-api',
     audience: 'orders-api',
