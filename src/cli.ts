@@ -174,7 +174,12 @@ function span(seconds: number): string {
   return `${s}s`;
 }
 
+/** The largest distance from 1970 a Date can hold (ECMA-262: 8.64e15 ms), in seconds. */
+const DATE_RANGE_SECONDS = 8.64e12;
+
 function when(epochSeconds: number): string {
+  // A claim may hold any JSON number; one that no Date can hold is shown as the number.
+  if (!(Math.abs(epochSeconds) <= DATE_RANGE_SECONDS)) return `${epochSeconds} (beyond any date)`;
   const delta = epochSeconds - Date.now() / 1000;
   return `${new Date(epochSeconds * 1000).toISOString()} (${delta >= 0 ? `in ${span(delta)}` : `${span(delta)} ago`})`;
 }
