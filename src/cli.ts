@@ -4,6 +4,7 @@
  * middleware would and say why it is refused. Exit codes: 0 ok, 1 refused or failed, 2 usage.
  */
 import { readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { pino } from 'pino';
@@ -21,7 +22,7 @@ const MAIN_HELP = `Usage: cyberark-bearer <command> [options]
 
 Commands:
   token            Get an access token by client credentials and print it
-  verify <token>   Check a token exactly as requireToken() would, and say why it is refused
+  verify           Check a token exactly as requireToken() would, and say why it is refused
 
 Run "cyberark-bearer <command> --help" for the options of a command.
 Exit codes: 0 success, 1 token refused or not obtained, 2 wrong usage or configuration.
@@ -55,11 +56,13 @@ Examples:
   cyberark-bearer token --scope orders.read --decode
 `;
 
-const VERIFY_HELP = `Usage: cyberark-bearer verify <token> [options]
+const VERIFY_HELP = `Usage: cyberark-bearer verify [-] [options]
 
 Verifies a token as requireToken() would with the same options (signature against the JWKS,
 issuer, audience, expiry, scopes), prints the verdict and, when refused, why.
-<token> may be "-" to read it from stdin; a leading "Bearer " is ignored.
+The token is read from stdin with "-"; with no argument, from CYBERARK_ACCESS_TOKEN, else from
+stdin when it is not a terminal. A leading "Bearer " is ignored. A token given as the argument
+works too, with a warning: other users of the machine can see it in the process list.
 
 Options (each falls back to its environment variable):
   --tenant-url <url>       Tenant base URL                          CYBERARK_TENANT_URL
@@ -80,8 +83,10 @@ Options (each falls back to its environment variable):
 
 Exit code 0 when the token would be accepted, 1 when it would be refused.
 
-Example:
-  cyberark-bearer verify "$TOKEN" --audience orders-api --scope orders.read
+Examples:
+  cyberark-bearer token --scope orders.read | cyberark-bearer verify --audience orders-api --scope orders.read
+  printf %s "$TOKEN" | cyberark-bearer verify - --audience orders-api
+  CYBERARK_ACCESS_TOKEN=$TOKEN cyberark-bearer verify --audience orders-api
 `;
 
 const COMMON = {
@@ -124,6 +129,9 @@ const FLAGS: Record<string, string> = {
   clockTolerance: '--clock-tolerance', maxTokenAge: '--max-token-age', scopes: '--scope', 'scopes.anyOf': '--any-scope',
 };
 
+/** Where `verify` finds the token when no argument names it. */
+const TOKEN_VARIABLE = 'CYBERARK_ACCESS_TOKEN';
+
 /** A library error message without the library's prefix, for a line that names the command. */
 const bare = (message: string): string => message.replace(/^cyberark-bearer: /, '');
 
@@ -131,6 +139,7 @@ interface Io {
   out(text: string): void;
   err(text: string): void;
   stdin(): string;
+  stdinIsTerminal: boolean;
   env: NodeJS.ProcessEnv;
 }
 
@@ -277,12 +286,26 @@ interface Verdict {
   lines: string[];
 }
 
+/**
+ * The token from stdin or the environment. An argument still works, but the process list shows
+ * it to every user of the machine for the whole run, hence the warning.
+ */
 function readToken(positionals: string[], io: Io): string {
-  if (positionals.length === 0) throw new UsageError('verify: the token to verify is missing: cyberark-bearer verify <token> (or "-" to read it from stdin)');
-  if (positionals.length > 1) throw new UsageError(`verify: takes one token, got ${positionals.length} arguments (quote the token, or pass "-" and pipe it)`);
-  let token = positionals[0] === '-' ? io.stdin() : positionals[0]!;
-  token = token.trim().replace(/^bearer\s+/i, '');
-  if (token === '') throw new UsageError('verify: the token is empty');
+  if (positionals.length > 1) throw new UsageError(`verify: takes one token, got ${positionals.length} arguments (pipe it to "verify -", or pass it in ${TOKEN_VARIABLE})`);
+  const [argument] = positionals;
+  let token: string | undefined;
+  if (argument === '-') {
+    token = io.stdin();
+  } else if (argument !== undefined) {
+    io.err(`cyberark-bearer verify: warning: other users can see a token on the command line; pipe it to "verify -" or pass it in ${TOKEN_VARIABLE}\n`);
+    token = argument;
+  } else {
+    const fromEnv = Object.hasOwn(io.env, TOKEN_VARIABLE) ? io.env[TOKEN_VARIABLE] : undefined;
+    // Empty counts as unset, as for the CYBERARK_* configuration variables.
+    token = fromEnv || (io.stdinIsTerminal ? undefined : io.stdin());
+  }
+  token = token?.trim().replace(/^bearer\s+/i, '');
+  if (!token) throw new UsageError(`verify: the token to verify is missing: pipe it to "cyberark-bearer verify -", or pass it in ${TOKEN_VARIABLE}`);
   return token;
 }
 
@@ -474,6 +497,7 @@ const io: Io = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   stdin: () => readFileSync(0, 'utf8'),
+  stdinIsTerminal: isatty(0),
   env: process.env,
 };
 
