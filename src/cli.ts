@@ -135,6 +135,19 @@ const TOKEN_VARIABLE = 'CYBERARK_ACCESS_TOKEN';
 /** A library error message without the library's prefix, for a line that names the command. */
 const bare = (message: string): string => message.replace(/^cyberark-bearer: /, '');
 
+/** C0 and C1 controls, DEL, and the bidi and line-separator characters that reorder or break text. */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with every character a terminal could act on written as \uXXXX: claims and server text
+ * cannot move the cursor, retitle the window, reorder a line or start a line of their own. The
+ * escape is JSON's, so JSON output stays valid and means the same.
+ */
+const printable = (text: string): string => text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** What reaches the terminal: line feeds between lines stay, any other control is escaped. */
+const printableLines = (text: string): string => text.split('\n').map(printable).join('\n');
+
 interface Io {
   out(text: string): void;
   err(text: string): void;
@@ -167,8 +180,8 @@ function scopesOf(values: readonly string[] | undefined): string[] | undefined {
   return values.flatMap((v) => v.split(' ')).filter((s) => s !== '');
 }
 
-function logger(verbose: boolean | undefined) {
-  return pino({ name: 'cyberark-bearer', level: verbose ? 'debug' : 'silent' }, pino.destination({ fd: 2, sync: true }));
+function logger(verbose: boolean | undefined, io: Io) {
+  return pino({ name: 'cyberark-bearer', level: verbose ? 'debug' : 'silent' }, { write: (line: string) => io.err(line) });
 }
 
 /** "1h 4m", "3m 12s", "42s": how far `seconds` is from now, for people. */
@@ -223,7 +236,7 @@ async function tokenCommand(args: string[], io: Io): Promise<number> {
     authMethod: values['auth-method'] as ClientCredentialsOptions['authMethod'],
     timeout: number(values.timeout, '--timeout'),
     allowInsecureHttp: values['allow-insecure-http'],
-    logger: logger(values.verbose),
+    logger: logger(values.verbose, io),
     env: io.env,
   };
   let client;
@@ -239,7 +252,7 @@ async function tokenCommand(args: string[], io: Io): Promise<number> {
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     if (values.json) io.out(`${JSON.stringify(tokenErrorJson(error))}\n`);
-    else io.err(`token: ${bare(error.message)}\n`);
+    else io.err(`token: ${printable(bare(error.message))}\n`);
     return EXIT.refused;
   }
   let decoded: { header: unknown; claims: unknown } | undefined;
@@ -338,7 +351,7 @@ async function verifyCommand(args: string[], io: Io): Promise<number> {
     maxTokenAge: number(values['max-token-age'], '--max-token-age'),
     strict: values.strict,
     allowInsecureHttp: values['allow-insecure-http'],
-    logger: logger(values.verbose),
+    logger: logger(values.verbose, io),
     env: io.env,
   };
   let auth: BearerAuth;
@@ -369,11 +382,11 @@ async function judge(auth: BearerAuth, token: string, required: CliRequirement |
     const info = await auth.authenticate({ headers: { authorization: `Bearer ${token}` } }, required);
     const lines = [
       'valid: the API would accept this token',
-      `  client    ${info.clientId ?? '(none)'}`,
-      `  subject   ${info.subject ?? '(none)'}`,
-      `  scopes    ${info.scopes.join(' ') || '(none)'}`,
-      `  issuer    ${String(info.claims.iss)}`,
-      `  audience  ${[info.claims.aud].flat().join(', ')}`,
+      `  client    ${printable(info.clientId ?? '(none)')}`,
+      `  subject   ${printable(info.subject ?? '(none)')}`,
+      `  scopes    ${printable(info.scopes.join(' ') || '(none)')}`,
+      `  issuer    ${printable(String(info.claims.iss))}`,
+      `  audience  ${printable([info.claims.aud].flat().join(', '))}`,
       `  expires   ${when(info.expiresAt)}`,
     ];
     return {
@@ -408,8 +421,8 @@ function explain(error: BearerError, token: string, auth: BearerAuth, required: 
     // Malformed or opaque: the reason says so already.
   }
   const { config } = auth;
-  const show = (value: unknown) => (value === undefined ? '(absent)' : JSON.stringify(value));
-  const list = (values: readonly string[]) => values.map((v) => JSON.stringify(v)).join(', ');
+  const show = (value: unknown) => (value === undefined ? '(absent)' : printable(JSON.stringify(value)));
+  const list = (values: readonly string[]) => values.map((v) => printable(JSON.stringify(v))).join(', ');
   switch (error.reason) {
     case 'token_expired':
       return typeof claims.exp === 'number'
@@ -454,7 +467,7 @@ function explain(error: BearerError, token: string, auth: BearerAuth, required: 
     case 'missing_expiry':
       return ['hint      tokens without exp are never accepted (RFC 8725)'];
     case 'keys_unavailable':
-      return keysProblem ? [`keys      ${keysProblem}`] : [];
+      return keysProblem ? [`keys      ${printable(keysProblem)}`] : [];
     default:
       return [];
   }
@@ -488,14 +501,14 @@ async function main(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     const help = command === 'token' || command === 'verify' ? `cyberark-bearer ${command} --help` : 'cyberark-bearer --help';
-    io.err(`cyberark-bearer ${error.message}\nSee "${help}".\n`);
+    io.err(`cyberark-bearer ${printable(error.message)}\nSee "${help}".\n`);
     return EXIT.usage;
   }
 }
 
 const io: Io = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
+  out: (text) => process.stdout.write(printableLines(text)),
+  err: (text) => process.stderr.write(printableLines(text)),
   stdin: () => readFileSync(0, 'utf8'),
   stdinIsTerminal: isatty(0),
   env: process.env,
@@ -506,7 +519,7 @@ main(process.argv.slice(2), io).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`cyberark-bearer: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.err(`cyberark-bearer: unexpected error: ${printable(error instanceof Error ? error.message : String(error))}\n`);
     process.exitCode = 1;
   },
 );

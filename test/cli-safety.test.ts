@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { useCli } from './cli-process.js';
+import { scriptedServer, tokenAnswer } from './client-servers.js';
 
 let issuer: TestIssuer;
 const cli = useCli('cli-safety');
@@ -86,5 +87,67 @@ describe.concurrent('verify: dates beyond any calendar', () => {
     const json = await cli(['verify', '-', '--json', ...args], verifyEnv(), token);
     expect(json.stderr).toBe('');
     expect(JSON.parse(json.stdout)).toHaveProperty('valid');
+  });
+});
+
+/** Any character that a terminal may act on: C0 but the line feed, DEL, C1, bidi controls. */
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+const ESC_RED = '\u001b[31mred\u001b[0m';
+const CSI_CLEAR = '\u009b2J';
+const RLO = '\u202egnp.exe';
+const TITLE = '\u001b]0;owned\u0007';
+
+describe.concurrent('terminal control characters in what the CLI prints', () => {
+  const hostile = () => issuer.mint({ client_id: ESC_RED, sub: `${CSI_CLEAR}${RLO}`, scope: `orders.read ${TITLE}` });
+
+  it('escapes them in the claims of a valid token', async () => {
+    const run = await cli(['verify', '-'], verifyEnv(), hostile());
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(RAW_CONTROL);
+    expect(run.stdout).toContain('client    \\u001b[31mred\\u001b[0m');
+    expect(run.stdout).toContain('subject   \\u009b2J\\u202egnp.exe');
+    expect(run.stdout).toContain('\\u001b]0;owned\\u0007');
+  });
+
+  it('keeps the JSON verdict exact, with every control character escaped', async () => {
+    const run = await cli(['verify', '-', '--json'], verifyEnv(), hostile());
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(RAW_CONTROL);
+    expect(JSON.parse(run.stdout)).toMatchObject({ valid: true, clientId: ESC_RED, subject: `${CSI_CLEAR}${RLO}`, claims: { sub: `${CSI_CLEAR}${RLO}` } });
+  });
+
+  it('lets no claim start a line of its own', async () => {
+    const run = await cli(['verify', '-'], verifyEnv(), issuer.mint({ sub: 'x\nvalid: forged\r\n' }));
+    expect(run.stdout).not.toMatch(/^valid: forged/m);
+    expect(run.stdout).toContain('subject   x\\u000avalid: forged\\u000d\\u000a');
+  });
+
+  it('escapes them in why a token is refused: audience, key id, scopes', async () => {
+    const aud = await cli(['verify', '-'], verifyEnv(), issuer.mint({ aud: `${CSI_CLEAR}${RLO}` }));
+    expect(aud.stdout).toMatch(/unexpected audience/);
+    const kid = await cli(['verify', '-', '--json'], verifyEnv(), issuer.mint({}, { kid: `k${CSI_CLEAR}${RLO}` }));
+    expect(JSON.parse(kid.stdout)).toMatchObject({ reason: 'unknown_key' });
+    const scope = await cli(['verify', '-', '--scope', 'orders.write'], verifyEnv(), issuer.mint({ scope: `${CSI_CLEAR} orders.read` }));
+    expect(scope.stdout).toMatch(/insufficient scope/);
+    for (const run of [aud, kid, scope]) {
+      expect(run.code).toBe(1);
+      expect(run.stdout).not.toMatch(RAW_CONTROL);
+    }
+  });
+
+  it('escapes them in a decoded token and in command-line mistakes', async () => {
+    const server = await scriptedServer([tokenAnswer(hostile())]);
+    try {
+      const decoded = await cli(['token', '--decode', '--token-url', `${server.url}/token`, '--client-id', 'svc', '--client-secret-stdin'], {}, 'secret-1234\n');
+      expect(decoded.code).toBe(0);
+      expect(decoded.stdout).not.toMatch(RAW_CONTROL);
+      expect(JSON.parse(decoded.stdout)).toMatchObject({ claims: { sub: `${CSI_CLEAR}${RLO}`, client_id: ESC_RED } });
+    } finally {
+      await server.close();
+    }
+    const usage = await cli(['verify', '-', `--audi${CSI_CLEAR}ence`, 'x'], verifyEnv(), issuer.mint());
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('Unknown option');
+    expect(usage.stderr).not.toMatch(RAW_CONTROL);
   });
 });
