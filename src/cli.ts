@@ -4,6 +4,7 @@
  * middleware would and say why it is refused. Exit codes: 0 ok, 1 refused or failed, 2 usage.
  */
 import { readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { pino } from 'pino';
@@ -21,7 +22,7 @@ const MAIN_HELP = `Usage: cyberark-bearer <command> [options]
 
 Commands:
   token            Get an access token by client credentials and print it
-  verify <token>   Check a token exactly as requireToken() would, and say why it is refused
+  verify           Check a token exactly as requireToken() would, and say why it is refused
 
 Run "cyberark-bearer <command> --help" for the options of a command.
 Exit codes: 0 success, 1 token refused or not obtained, 2 wrong usage or configuration.
@@ -55,11 +56,13 @@ Examples:
   cyberark-bearer token --scope orders.read --decode
 `;
 
-const VERIFY_HELP = `Usage: cyberark-bearer verify <token> [options]
+const VERIFY_HELP = `Usage: cyberark-bearer verify [-] [options]
 
 Verifies a token as requireToken() would with the same options (signature against the JWKS,
 issuer, audience, expiry, scopes), prints the verdict and, when refused, why.
-<token> may be "-" to read it from stdin; a leading "Bearer " is ignored.
+The token is read from stdin with "-"; with no argument, from CYBERARK_ACCESS_TOKEN, else from
+stdin when it is not a terminal. A leading "Bearer " is ignored. A token given as the argument
+works too, with a warning: other users of the machine can see it in the process list.
 
 Options (each falls back to its environment variable):
   --tenant-url <url>       Tenant base URL                          CYBERARK_TENANT_URL
@@ -80,8 +83,10 @@ Options (each falls back to its environment variable):
 
 Exit code 0 when the token would be accepted, 1 when it would be refused.
 
-Example:
-  cyberark-bearer verify "$TOKEN" --audience orders-api --scope orders.read
+Examples:
+  cyberark-bearer token --scope orders.read | cyberark-bearer verify --audience orders-api --scope orders.read
+  printf %s "$TOKEN" | cyberark-bearer verify - --audience orders-api
+  CYBERARK_ACCESS_TOKEN=$TOKEN cyberark-bearer verify --audience orders-api
 `;
 
 const COMMON = {
@@ -124,13 +129,30 @@ const FLAGS: Record<string, string> = {
   clockTolerance: '--clock-tolerance', maxTokenAge: '--max-token-age', scopes: '--scope', 'scopes.anyOf': '--any-scope',
 };
 
+/** Where `verify` finds the token when no argument names it. */
+const TOKEN_VARIABLE = 'CYBERARK_ACCESS_TOKEN';
+
 /** A library error message without the library's prefix, for a line that names the command. */
 const bare = (message: string): string => message.replace(/^cyberark-bearer: /, '');
+
+/** C0 and C1 controls, DEL, and the bidi and line-separator characters that reorder or break text. */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with every character a terminal could act on written as \uXXXX: claims and server text
+ * cannot move the cursor, retitle the window, reorder a line or start a line of their own. The
+ * escape is JSON's, so JSON output stays valid and means the same.
+ */
+const printable = (text: string): string => text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** What reaches the terminal: line feeds between lines stay, any other control is escaped. */
+const printableLines = (text: string): string => text.split('\n').map(printable).join('\n');
 
 interface Io {
   out(text: string): void;
   err(text: string): void;
   stdin(): string;
+  stdinIsTerminal: boolean;
   env: NodeJS.ProcessEnv;
 }
 
@@ -158,8 +180,8 @@ function scopesOf(values: readonly string[] | undefined): string[] | undefined {
   return values.flatMap((v) => v.split(' ')).filter((s) => s !== '');
 }
 
-function logger(verbose: boolean | undefined) {
-  return pino({ name: 'cyberark-bearer', level: verbose ? 'debug' : 'silent' }, pino.destination({ fd: 2, sync: true }));
+function logger(verbose: boolean | undefined, io: Io) {
+  return pino({ name: 'cyberark-bearer', level: verbose ? 'debug' : 'silent' }, { write: (line: string) => io.err(line) });
 }
 
 /** "1h 4m", "3m 12s", "42s": how far `seconds` is from now, for people. */
@@ -174,7 +196,12 @@ function span(seconds: number): string {
   return `${s}s`;
 }
 
+/** The largest distance from 1970 a Date can hold (ECMA-262: 8.64e15 ms), in seconds. */
+const DATE_RANGE_SECONDS = 8.64e12;
+
 function when(epochSeconds: number): string {
+  // A claim may hold any JSON number; one that no Date can hold is shown as the number.
+  if (!(Math.abs(epochSeconds) <= DATE_RANGE_SECONDS)) return `${epochSeconds} (beyond any date)`;
   const delta = epochSeconds - Date.now() / 1000;
   return `${new Date(epochSeconds * 1000).toISOString()} (${delta >= 0 ? `in ${span(delta)}` : `${span(delta)} ago`})`;
 }
@@ -209,7 +236,7 @@ async function tokenCommand(args: string[], io: Io): Promise<number> {
     authMethod: values['auth-method'] as ClientCredentialsOptions['authMethod'],
     timeout: number(values.timeout, '--timeout'),
     allowInsecureHttp: values['allow-insecure-http'],
-    logger: logger(values.verbose),
+    logger: logger(values.verbose, io),
     env: io.env,
   };
   let client;
@@ -225,7 +252,7 @@ async function tokenCommand(args: string[], io: Io): Promise<number> {
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     if (values.json) io.out(`${JSON.stringify(tokenErrorJson(error))}\n`);
-    else io.err(`token: ${bare(error.message)}\n`);
+    else io.err(`token: ${printable(bare(error.message))}\n`);
     return EXIT.refused;
   }
   let decoded: { header: unknown; claims: unknown } | undefined;
@@ -272,12 +299,26 @@ interface Verdict {
   lines: string[];
 }
 
+/**
+ * The token from stdin or the environment. An argument still works, but the process list shows
+ * it to every user of the machine for the whole run, hence the warning.
+ */
 function readToken(positionals: string[], io: Io): string {
-  if (positionals.length === 0) throw new UsageError('verify: the token to verify is missing: cyberark-bearer verify <token> (or "-" to read it from stdin)');
-  if (positionals.length > 1) throw new UsageError(`verify: takes one token, got ${positionals.length} arguments (quote the token, or pass "-" and pipe it)`);
-  let token = positionals[0] === '-' ? io.stdin() : positionals[0]!;
-  token = token.trim().replace(/^bearer\s+/i, '');
-  if (token === '') throw new UsageError('verify: the token is empty');
+  if (positionals.length > 1) throw new UsageError(`verify: takes one token, got ${positionals.length} arguments (pipe it to "verify -", or pass it in ${TOKEN_VARIABLE})`);
+  const [argument] = positionals;
+  let token: string | undefined;
+  if (argument === '-') {
+    token = io.stdin();
+  } else if (argument !== undefined) {
+    io.err(`cyberark-bearer verify: warning: other users can see a token on the command line; pipe it to "verify -" or pass it in ${TOKEN_VARIABLE}\n`);
+    token = argument;
+  } else {
+    const fromEnv = Object.hasOwn(io.env, TOKEN_VARIABLE) ? io.env[TOKEN_VARIABLE] : undefined;
+    // Empty counts as unset, as for the CYBERARK_* configuration variables.
+    token = fromEnv || (io.stdinIsTerminal ? undefined : io.stdin());
+  }
+  token = token?.trim().replace(/^bearer\s+/i, '');
+  if (!token) throw new UsageError(`verify: the token to verify is missing: pipe it to "cyberark-bearer verify -", or pass it in ${TOKEN_VARIABLE}`);
   return token;
 }
 
@@ -310,7 +351,7 @@ async function verifyCommand(args: string[], io: Io): Promise<number> {
     maxTokenAge: number(values['max-token-age'], '--max-token-age'),
     strict: values.strict,
     allowInsecureHttp: values['allow-insecure-http'],
-    logger: logger(values.verbose),
+    logger: logger(values.verbose, io),
     env: io.env,
   };
   let auth: BearerAuth;
@@ -341,11 +382,11 @@ async function judge(auth: BearerAuth, token: string, required: CliRequirement |
     const info = await auth.authenticate({ headers: { authorization: `Bearer ${token}` } }, required);
     const lines = [
       'valid: the API would accept this token',
-      `  client    ${info.clientId ?? '(none)'}`,
-      `  subject   ${info.subject ?? '(none)'}`,
-      `  scopes    ${info.scopes.join(' ') || '(none)'}`,
-      `  issuer    ${String(info.claims.iss)}`,
-      `  audience  ${[info.claims.aud].flat().join(', ')}`,
+      `  client    ${printable(info.clientId ?? '(none)')}`,
+      `  subject   ${printable(info.subject ?? '(none)')}`,
+      `  scopes    ${printable(info.scopes.join(' ') || '(none)')}`,
+      `  issuer    ${printable(String(info.claims.iss))}`,
+      `  audience  ${printable([info.claims.aud].flat().join(', '))}`,
       `  expires   ${when(info.expiresAt)}`,
     ];
     return {
@@ -380,8 +421,8 @@ function explain(error: BearerError, token: string, auth: BearerAuth, required: 
     // Malformed or opaque: the reason says so already.
   }
   const { config } = auth;
-  const show = (value: unknown) => (value === undefined ? '(absent)' : JSON.stringify(value));
-  const list = (values: readonly string[]) => values.map((v) => JSON.stringify(v)).join(', ');
+  const show = (value: unknown) => (value === undefined ? '(absent)' : printable(JSON.stringify(value)));
+  const list = (values: readonly string[]) => values.map((v) => printable(JSON.stringify(v))).join(', ');
   switch (error.reason) {
     case 'token_expired':
       return typeof claims.exp === 'number'
@@ -426,7 +467,7 @@ function explain(error: BearerError, token: string, auth: BearerAuth, required: 
     case 'missing_expiry':
       return ['hint      tokens without exp are never accepted (RFC 8725)'];
     case 'keys_unavailable':
-      return keysProblem ? [`keys      ${keysProblem}`] : [];
+      return keysProblem ? [`keys      ${printable(keysProblem)}`] : [];
     default:
       return [];
   }
@@ -460,15 +501,16 @@ async function main(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     const help = command === 'token' || command === 'verify' ? `cyberark-bearer ${command} --help` : 'cyberark-bearer --help';
-    io.err(`cyberark-bearer ${error.message}\nSee "${help}".\n`);
+    io.err(`cyberark-bearer ${printable(error.message)}\nSee "${help}".\n`);
     return EXIT.usage;
   }
 }
 
 const io: Io = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
+  out: (text) => process.stdout.write(printableLines(text)),
+  err: (text) => process.stderr.write(printableLines(text)),
   stdin: () => readFileSync(0, 'utf8'),
+  stdinIsTerminal: isatty(0),
   env: process.env,
 };
 
@@ -477,7 +519,7 @@ main(process.argv.slice(2), io).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`cyberark-bearer: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.err(`cyberark-bearer: unexpected error: ${printable(error instanceof Error ? error.message : String(error))}\n`);
     process.exitCode = 1;
   },
 );

@@ -2,55 +2,30 @@
  * The `cyberark-bearer` command run as a process, as a user runs it, against the test kit's
  * issuer: help, token (raw, decoded, JSON, refused), verify (valid, and why it is refused).
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { build } from 'tsup';
 import { createServer } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { silent } from './helpers.js';
+import { useCli } from './cli-process.js';
 
 const SECRET = 'cli-secret-7f3a+9';
 let issuer: TestIssuer;
-let baseEnv: NodeJS.ProcessEnv;
-// Inside the project, so that the bundle finds jose and pino in node_modules as dist/cli.js does.
-const outDir = fileURLToPath(new URL('../node_modules/.cache/cyberark-bearer-cli-test/', import.meta.url));
-const bundled = `${outDir}cli.js`;
+const cli = useCli('client-cli');
 
 beforeAll(async () => {
-  // Bundled from source once, as the build does: a run then costs ~0.2 s instead of tsx's ~0.7 s.
-  await build({ entry: { cli: 'src/cli.ts' }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, clean: true });
   issuer = await createTestIssuer({
     appId: 'orders-api',
     audience: 'orders-api',
     clients: [{ clientId: 'svc-cli@cyberark.cloud.1234', clientSecret: SECRET, scopes: ['orders.read', 'orders.write'] }],
   });
-  baseEnv = { ...process.env };
-  for (const name of Object.keys(baseEnv)) if (name.startsWith('CYBERARK_') || name === 'LOG_LEVEL') delete baseEnv[name];
 });
 afterAll(() => issuer.close());
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; `env` adds variables, `input` is piped to stdin. */
-function cli(args: string[], env: Record<string, string> = {}, input?: string, command = [process.execPath, bundled]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(command[0]!, [...command.slice(1), ...args], { env: { ...baseEnv, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-    child.stdin!.end(input ?? '');
-  });
-}
-
 const tenantEnv = () => ({ CYBERARK_TENANT_URL: issuer.url, CYBERARK_APP_ID: 'orders-api' });
 const clientEnv = () => ({ ...tenantEnv(), CYBERARK_CLIENT_ID: 'svc-cli@cyberark.cloud.1234', CYBERARK_CLIENT_SECRET: SECRET });
-const verifyEnv = () => ({ ...tenantEnv(), CYBERARK_AUDIENCE: 'orders-api' });
+const verifyEnv = (token?: string) => ({ ...tenantEnv(), CYBERARK_AUDIENCE: 'orders-api', ...(token === undefined ? {} : { CYBERARK_ACCESS_TOKEN: token }) });
 
 // Each test starts its own process: run them side by side to keep the suite fast.
 describe.concurrent('cyberark-bearer --help', () => {
@@ -59,7 +34,7 @@ describe.concurrent('cyberark-bearer --help', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: cyberark-bearer <command>/);
     expect(run.stdout).toContain('token ');
-    expect(run.stdout).toContain('verify <token>');
+    expect(run.stdout).toMatch(/^  verify +Check a token/m);
     expect(run.stdout).toContain('Exit codes: 0 success, 1 token refused or not obtained, 2 wrong usage or configuration.');
   });
 
@@ -167,43 +142,43 @@ describe.concurrent('cyberark-bearer verify', () => {
     ['without the required scope', () => issuer.mint({ scope: 'orders.read' }), ['--scope', 'orders.write'], [/insufficient scope/, /403 insufficient_scope/, /token +"orders.read"/, /required +orders.write/]],
     ['that is opaque', () => 'not-a-jwt', [], [/token is not a JWT/, /set the token type of the CyberArk app to JWT/]],
   ])('refuses a token %s and says why, exit code 1', async (_case, token, args, expected) => {
-    const run = await cli(['verify', token(), ...args], verifyEnv());
+    const run = await cli(['verify', ...args], verifyEnv(token()));
     expect(run.code).toBe(1);
     for (const pattern of expected) expect(run.stdout).toMatch(pattern);
   });
 
   it('reports unreachable signing keys with the URL and the problem', async () => {
     const closed = await freePort();
-    const run = await cli(['verify', issuer.mint(), '--jwks-uri', `http://127.0.0.1:${closed}/keys`], verifyEnv());
+    const run = await cli(['verify', '--jwks-uri', `http://127.0.0.1:${closed}/keys`], verifyEnv(issuer.mint()));
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('invalid: signing keys unavailable, try again later');
     expect(run.stdout).toContain(`cannot fetch signing keys from http://127.0.0.1:${closed}/keys: connection failed`);
   });
 
   it('prints the verdict as JSON for scripts', async () => {
-    const ok = await cli(['verify', issuer.mint({ scope: 'orders.read' }), '--json'], verifyEnv());
+    const ok = await cli(['verify', '--json'], verifyEnv(issuer.mint({ scope: 'orders.read' })));
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, scopes: ['orders.read'], claims: { aud: 'orders-api' } });
-    const refused = await cli(['verify', issuer.mint({ aud: 'x' }), '--json'], verifyEnv());
+    const refused = await cli(['verify', '--json'], verifyEnv(issuer.mint({ aud: 'x' })));
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.stdout)).toMatchObject({ valid: false, status: 401, error: 'invalid_token', reason: 'unexpected_audience', details: ['token aud "x"', 'accepted  "orders-api"'] });
   });
 
   it('takes the configuration from flags, and names what is missing', async () => {
     const token = issuer.mint();
-    const flags = await cli(['verify', token, '--tenant-url', issuer.url, '--app-id', 'orders-api', '--audience', 'orders-api']);
+    const flags = await cli(['verify', '-', '--tenant-url', issuer.url, '--app-id', 'orders-api', '--audience', 'orders-api'], {}, token);
     expect(flags.code).toBe(0);
-    const missing = await cli(['verify', token], tenantEnv());
+    const missing = await cli(['verify', '-'], tenantEnv(), token);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('option "audience" (env CYBERARK_AUDIENCE) is required');
     expect(missing.stderr).toContain('(command line: --audience)');
     const noToken = await cli(['verify'], verifyEnv());
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain('the token to verify is missing');
-    const badFlag = await cli(['verify', token, '--audiance', 'x'], verifyEnv());
+    const badFlag = await cli(['verify', '--audiance', 'x'], verifyEnv(token));
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain("Unknown option '--audiance'");
-    const badScope = await cli(['verify', token, '--any-scope', 'a"b'], verifyEnv());
+    const badScope = await cli(['verify', '--any-scope', 'a"b'], verifyEnv(token));
     expect(badScope.code).toBe(2);
     expect(badScope.stderr).toContain('invalid scope "a\\"b"');
     expect(badScope.stderr).toContain('(command line: --any-scope)');
