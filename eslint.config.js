@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'bench/node_modules/', 'bench/*.mjs', '.tmp/'] },
+  { ignores: ['dist/', 'coverage/', 'bench/node_modules/', 'bench/*.mjs', '.tmp/', 'test/docs/snippet-globals.d.ts'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
