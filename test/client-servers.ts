@@ -58,3 +58,15 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
 
 /** A well-formed token answer with an opaque token. */
 export const tokenAnswer = (token = 'opaque-token-1', expiresIn = 3600): Answer => json(200, { access_token: token, token_type: 'Bearer', expires_in: expiresIn });
+
+/** Answers by path (query ignored): `routes[path]`, else 404. */
+export const routed = (routes: Readonly<Record<string, Answer>>): Answer => (req, res) => {
+  const answer = routes[req.url.split('?')[0]!];
+  if (answer) answer(req, res);
+  else res.writeHead(404).end();
+};
+
+/** A redirect with this status to `location` (read when the request arrives). */
+export const redirect = (status: number, location: string | (() => string)): Answer => (_req, res) => {
+  res.writeHead(status, { location: typeof location === 'string' ? location : location() }).end();
+};

@@ -3,6 +3,7 @@
  * its bounded retries with backoff and jitter, and the answer checked and turned into a typed error.
  */
 import { decodeJwt } from 'jose';
+import { fetchFollowing, RedirectRefused } from '../http/follow.js';
 import { readBody } from '../http/read-body.js';
 import { errorFacts } from '../log.js';
 import { TokenRequestError, TokenUnavailableError, type TokenFailureKind } from './errors.js';
@@ -137,6 +138,16 @@ function issued(body: Record<string, unknown> | undefined, config: ResolvedClien
   };
 }
 
+function redirectRefused(config: ResolvedClientConfig, { kind, status, hop }: RedirectRefused): TokenRequestError {
+  let hint: string;
+  switch (kind) {
+    case 'insecure_redirect': hint = `redirected to plain http at ${hop}, which is refused (the secret would travel in cleartext)`; break;
+    case 'too_many_redirects': hint = `redirected to ${hop}, which is not followed (it would resend the secret): set tokenUrl to the final URL`; break;
+    case 'bad_redirect': hint = 'redirected to an unusable Location, which is not followed'; break;
+  }
+  return new TokenRequestError({ tokenUrl: config.tokenUrl, clientId: config.clientId, status, error: undefined, errorDescription: undefined, hint });
+}
+
 /** One POST to the token endpoint. Throws TokenRequestError (final) or PassingFailure (retry). */
 async function attempt(config: ResolvedClientConfig, secret: string, timeoutMs: number): Promise<IssuedToken> {
   const form = new URLSearchParams({ grant_type: 'client_credentials' });
@@ -154,28 +165,18 @@ async function attempt(config: ResolvedClientConfig, secret: string, timeoutMs: 
   const sentAt = Date.now();
   let response: Response;
   try {
-    // A redirect is not followed: a 307 would resend the secret to wherever it points.
-    response = await fetch(config.tokenUrl, { method: 'POST', headers, body: form.toString(), redirect: 'manual', signal });
-  } catch {
+    // No redirect is followed (maxRedirects 0): a 307 would resend the secret to wherever it points.
+    response = await fetchFollowing(config.tokenUrl, {
+      method: 'POST', headers, body: form.toString(), signal, maxRedirects: 0, allowInsecureHttp: config.allowInsecureHttp,
+    });
+  } catch (error) {
+    if (error instanceof RedirectRefused) throw redirectRefused(config, error);
     // The cause (undici's) is dropped: it could describe the request.
     if (signal.aborted) throw new PassingFailure('timeout', `no answer within ${Math.round(timeoutMs)} ms`);
     throw new PassingFailure('network', 'connection failed');
   }
   try {
     const { status } = response;
-    if (status >= 300 && status < 400) {
-      let where = 'elsewhere';
-      try {
-        const location = new URL(response.headers.get('location') ?? '', config.tokenUrl);
-        where = `${location.origin}${location.pathname}`;
-      } catch {
-        // An unreadable Location is still a redirect.
-      }
-      throw new TokenRequestError({
-        tokenUrl: config.tokenUrl, clientId: config.clientId, status, error: undefined, errorDescription: undefined,
-        hint: `redirected to ${where}, which is not followed (it would resend the secret): set tokenUrl to the final URL`,
-      });
-    }
     if (status === 408 || status === 429 || status >= 500) {
       throw new PassingFailure('http_status', `HTTP ${status}`, status, retryAfterMs(response.headers.get('retry-after')));
     }
