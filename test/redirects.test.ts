@@ -121,6 +121,21 @@ describe('JWKS fetch', () => {
     expect(failures('signing keys fetch failed')).toEqual(['insecure_redirect']);
   });
 
+  it.each([
+    ['credentials', (url: string) => `http://user:pass-secret@${url.slice('http://'.length)}/keys`, 'bad_redirect', 'refused: it carries credentials'],
+    ['an unreadable Location', () => 'http://[', 'bad_redirect', 'redirect to an unreadable Location refused'],
+    ['no Location at all', undefined, 'http_status', 'HTTP 302'],
+  ] as const)('refuses a redirect with %s', async (_case, location, reason, message) => {
+    const keys = await serve(jwksAnswer);
+    const start = await serve(location ? redirect(302, location(keys.url)) : (_req, res) => res.writeHead(302).end());
+    const { auth, failures } = guard({ jwksUri: `${start.url}/keys` });
+    const error = await readyError(auth);
+    expect(error.message).toContain(message);
+    expect(error.message).not.toContain('pass-secret');
+    expect(failures('signing keys fetch failed')).toEqual([reason]);
+    expect(keys.received).toHaveLength(0);
+  });
+
   it('follows 3 redirects and refuses a fourth, without asking where it points', async () => {
     const keys = await serve(jwksAnswer);
     const hops = await serve(routed({

@@ -16,7 +16,7 @@ export type FetchFailureKind =
   | 'bad_redirect'
   | 'invalid_document';
 
-/** Why a fetch failed. The message is ours (safe to log); `status` is set for HTTP errors. */
+/** Why a fetch failed. The message is ours (safe to log); `status` is set for HTTP errors and refused redirects. */
 export class FetchFailure extends Error {
   readonly kind: FetchFailureKind;
   readonly status: number | undefined;
