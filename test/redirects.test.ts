@@ -201,7 +201,7 @@ describe('token endpoint', () => {
     const error = await client.getToken().then(() => undefined, (e: unknown) => e as TokenRequestError);
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(error!.status).toBe(307);
-    expect(error!.message).toContain(`redirected to plain http at ${target.url}/token, which is refused`);
+    expect(error!.message).toContain(`redirected to ${target.url}/token, which is refused: neither https nor loopback`);
     expect(error!.message).not.toContain('query-secret');
     expect(target.server.received).toHaveLength(0);
     expect(endpoint.received).toHaveLength(1);

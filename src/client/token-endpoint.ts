@@ -163,7 +163,7 @@ function issued(body: Record<string, unknown> | undefined, config: ResolvedClien
 function redirectRefused(config: ResolvedClientConfig, { kind, status, hop }: RedirectRefused): TokenRequestError {
   let hint: string;
   switch (kind) {
-    case 'insecure_redirect': hint = `redirected to plain http at ${hop}, which is refused (the secret would travel in cleartext)`; break;
+    case 'insecure_redirect': hint = `redirected to ${hop}, which is refused: neither https nor loopback (the secret would travel unprotected)`; break;
     case 'too_many_redirects': hint = `redirected to ${hop}, which is not followed (it would resend the secret): set tokenUrl to the final URL`; break;
     case 'bad_redirect': hint = 'redirected to an unusable Location, which is not followed'; break;
   }
