@@ -9,6 +9,7 @@ import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { silent } from './helpers.js';
 import { useCli } from './cli-process.js';
+import { ECHOED_CLIENT, echoedSecretForms, echoingRefusal, SECRET_ECHOES, scriptedServer } from './client-servers.js';
 
 const SECRET = 'cli-secret-7f3a+9';
 let issuer: TestIssuer;
@@ -120,6 +121,32 @@ describe.concurrent('cyberark-bearer token', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('there is no --client-secret: pass the secret in CYBERARK_CLIENT_SECRET or on stdin with --client-secret-stdin');
     expect(run.stderr).not.toContain('argv-secret-1234');
+  });
+});
+
+describe.concurrent('cyberark-bearer token, against an endpoint that echoes the secret', () => {
+  // One process per output and form is slow: the forms one by one are client.test.ts's part.
+  const forms = SECRET_ECHOES.filter(([form]) => form === 'the Basic header received' || form === 'JSON-escaped, ASCII only');
+  it.each(forms)('%s: neither the message, the JSON nor the log shows it', async (_form, basic, echo) => {
+    const inDescription = await scriptedServer([echoingRefusal('error_description', echo)]);
+    const inError = await scriptedServer([echoingRefusal('error', echo)]);
+    try {
+      const env = { CYBERARK_CLIENT_ID: ECHOED_CLIENT.clientId, CYBERARK_CLIENT_SECRET: ECHOED_CLIENT.clientSecret };
+      const args = ['--auth-method', basic ? 'basic' : 'body'];
+      const runs = await Promise.all([
+        cli(['token', '--token-url', `${inDescription.url}/t`, '--verbose', ...args], env),
+        cli(['token', '--token-url', `${inDescription.url}/t`, '--json', ...args], env),
+        cli(['token', '--token-url', `${inError.url}/t`, '--verbose', ...args], env),
+      ]);
+      expect(runs.map((run) => run.code)).toEqual([1, 1, 1]);
+      const output = runs.map((run) => run.stdout + run.stderr).join('\n').toLowerCase();
+      for (const form of echoedSecretForms()) expect(output).not.toContain(form.toLowerCase());
+      expect(runs[0]!.stderr).toContain('token request refused');
+      expect(JSON.parse(runs[1]!.stdout)).toMatchObject({ error: 'invalid_client', error_description: null });
+    } finally {
+      await inDescription.close();
+      await inError.close();
+    }
   });
 });
 

@@ -10,7 +10,7 @@ import { createClientCredentials } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { createApp } from '../example-server/app.js';
 import { silent } from './helpers.js';
-import { scriptedServer, type ScriptedServer } from './client-servers.js';
+import { redirect, scriptedServer, type ScriptedServer } from './client-servers.js';
 
 let issuer: TestIssuer;
 const servers: Server[] = [];
@@ -41,9 +41,9 @@ async function ordersApi(options: Partial<BearerAuthOptions> = {}): Promise<stri
 }
 
 /** A client of the kit's issuer, with its process-wide cache emptied so each test starts cold. */
-function client(id: 'writer' | 'reader', scope: string[]) {
+function client(id: 'writer' | 'reader', scope: string[], allowInsecureHttp = false) {
   const created = createClientCredentials({
-    tenantUrl: issuer.url, appId: 'orders-api', clientId: id, clientSecret: `${id}-secret`, scope, logger: silent, env: {},
+    tenantUrl: issuer.url, appId: 'orders-api', clientId: id, clientSecret: `${id}-secret`, scope, logger: silent, env: {}, allowInsecureHttp,
   });
   created.invalidate();
   return created;
@@ -139,6 +139,53 @@ describe('fetch()', () => {
     } finally {
       await bare.close();
       await invalid.close();
+    }
+  });
+});
+
+describe('fetch() over plain http', () => {
+  // 0.0.0.0 is no loopback host to the transport rule, yet reaches this machine: a server of ours
+  // there shows by its empty request log that nothing was sent, and no packet leaves the machine.
+  const elsewhere = (server: ScriptedServer) => server.url.replace('127.0.0.1', '0.0.0.0');
+  const ok = () => scriptedServer([(_req, res) => res.writeHead(200).end('ok')]);
+
+  it('refuses to send the token to a host other than loopback, before asking for one', async () => {
+    const api = await ok();
+    try {
+      const orders = client('reader', ['orders.read']);
+      const before = issuer.tokenRequests;
+      const message = `cyberark-bearer: refusing to send a bearer token over plain http to ${elsewhere(api)}/orders: use https (plain http is allowed only to loopback hosts, or with allowInsecureHttp)`;
+      await expect(orders.fetch(`${elsewhere(api)}/orders?token=query-secret`)).rejects.toThrow(message);
+      await expect(orders.fetch(new Request(`${elsewhere(api)}/orders`, { method: 'POST', body: 'x' }))).rejects.toThrow(TypeError);
+      expect(api.received).toHaveLength(0);
+      expect(issuer.tokenRequests).toBe(before);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('sends it to loopback, and anywhere with allowInsecureHttp', async () => {
+    const api = await ok();
+    try {
+      expect((await client('reader', ['orders.read']).fetch(`${api.url.replace('127.0.0.1', 'localhost')}/orders`)).status).toBe(200);
+      expect((await client('reader', ['orders.read'], true).fetch(`${elsewhere(api)}/orders`)).status).toBe(200);
+      expect(api.received.map((r) => r.headers.authorization)).toEqual([expect.stringMatching(/^Bearer ey/), expect.stringMatching(/^Bearer ey/)]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('does not carry the token through a redirect to another origin', async () => {
+    const target = await ok();
+    const api = await scriptedServer([redirect(302, `${elsewhere(target)}/moved`)]);
+    try {
+      expect((await client('reader', ['orders.read']).fetch(`${api.url}/orders`)).status).toBe(200);
+      expect(api.received[0]!.headers.authorization).toMatch(/^Bearer ey/);
+      expect(target.received).toHaveLength(1);
+      expect(target.received[0]!.headers.authorization).toBeUndefined();
+    } finally {
+      await api.close();
+      await target.close();
     }
   });
 });

@@ -4,6 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { originAndPath } from '../http/follow.js';
+import { transportAllowed } from '../option-checks.js';
 import { TokenUnavailableError } from './errors.js';
 import { resolveClientOptions, type ClientCredentialsOptions, type ResolvedClientConfig } from './options.js';
 import { requestToken, type AccessToken, type IssuedToken } from './token-endpoint.js';
@@ -18,7 +20,8 @@ export interface ClientCredentials {
   /**
    * The platform `fetch` with `Authorization: Bearer <token>` set (replacing any given). When the
    * API answers 401 with `error="invalid_token"`, it retries once with a new token, unless the
-   * request body is a stream, which cannot be sent twice.
+   * request body is a stream, which cannot be sent twice. Refuses (TypeError) to send the token
+   * over plain http to a host other than loopback unless `allowInsecureHttp`.
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /**
@@ -134,6 +137,12 @@ export function createClientCredentials(options?: ClientCredentialsOptions): Cli
 
   const authorizedFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
+    const url = new URL(request.url);
+    if (!transportAllowed(url, config.allowInsecureHttp)) {
+      throw new TypeError(
+        `cyberark-bearer: refusing to send a bearer token over plain http to ${originAndPath(url)}: use https (plain http is allowed only to loopback hosts, or with allowInsecureHttp)`,
+      );
+    }
     // A caller's stream can be read once; anything else is buffered by undici and can be cloned.
     const replayable = !(init?.body instanceof ReadableStream);
     const spare = replayable ? request.clone() : undefined;
@@ -143,7 +152,7 @@ export function createClientCredentials(options?: ClientCredentialsOptions): Cli
       return response;
     }
     await response.body?.cancel().catch(() => {});
-    logger.info({ tokenUrl: config.tokenUrl, clientId: config.clientId, method: request.method, url: originAndPath(request.url) }, 'API refused the token as invalid_token; retrying once with a new token');
+    logger.info({ tokenUrl: config.tokenUrl, clientId: config.clientId, method: request.method, url: originAndPath(url) }, 'API refused the token as invalid_token; retrying once with a new token');
     invalidate(token);
     return (await send(spare)).response;
   };
@@ -155,10 +164,4 @@ export function createClientCredentials(options?: ClientCredentialsOptions): Cli
     fetch: authorizedFetch,
     invalidate,
   });
-}
-
-/** A URL for a log line: no query string (it may carry anything) and no credentials. */
-function originAndPath(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
 }

@@ -30,15 +30,22 @@ export class TokenRequestError extends TokenError {
   readonly status: number;
   /** The OAuth `error` code, when the server sent one. */
   readonly error: string | undefined;
-  /** The server's `error_description` (printable ASCII, shortened, secret redacted), when sent. */
+  /**
+   * The server's `error_description` (printable ASCII, shortened), when sent. Withheld (undefined)
+   * when it repeats the client secret in any encoding; so is `error`.
+   */
   readonly errorDescription: string | undefined;
 
-  constructor(
-    details: { tokenUrl: string; clientId: string; status: number; error: string | undefined; errorDescription: string | undefined; hint?: string },
-  ) {
-    const what = details.error
-      ? `${details.error}${details.errorDescription ? ` (${details.errorDescription})` : ''}`
-      : `HTTP ${details.status}${details.hint ? `: ${details.hint}` : ''}`;
+  constructor(details: {
+    tokenUrl: string; clientId: string; status: number; error: string | undefined; errorDescription: string | undefined;
+    hint?: string | undefined; descriptionWithheld?: boolean;
+  }) {
+    let what = `HTTP ${details.status}${details.hint ? `: ${details.hint}` : ''}`;
+    if (details.error) {
+      what = details.error;
+      if (details.errorDescription) what += ` (${details.errorDescription})`;
+      else if (details.descriptionWithheld) what += ' (error_description withheld: it repeats the client secret)';
+    }
     super(`token request for client ${JSON.stringify(details.clientId)} refused by ${details.tokenUrl}: ${what}`, details.tokenUrl, details.clientId);
     this.status = details.status;
     this.error = details.error;

@@ -44,7 +44,7 @@ export interface ClientCredentialsOptions {
   retry?: TokenRetryOptions | undefined;
   /** A pino logger (or any logger with the same methods). Default: pino at `LOG_LEVEL` (default `info`). */
   logger?: BearerLogger | undefined;
-  /** Allow an `http:` token URL for hosts other than loopback. Default false. */
+  /** Allow plain `http:` to hosts other than loopback: the token URL, and URLs given to `fetch()`. Default false. */
   allowInsecureHttp?: boolean | undefined;
   /** Where environment variables are read from. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>> | undefined;

@@ -3,6 +3,7 @@
  * its bounded retries with backoff and jitter, and the answer checked and turned into a typed error.
  */
 import { decodeJwt } from 'jose';
+import { fetchFollowing, RedirectRefused } from '../http/follow.js';
 import { readBody } from '../http/read-body.js';
 import { errorFacts } from '../log.js';
 import { TokenRequestError, TokenUnavailableError, type TokenFailureKind } from './errors.js';
@@ -55,17 +56,38 @@ export function basicCredentials(clientId: string, clientSecret: string): string
   return `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`, 'utf8').toString('base64')}`;
 }
 
-/** Printable ASCII (RFC 6749 §5.2 allows no more), shortened, with the secret blotted out. */
-function serverText(value: unknown, secret: string, max: number): string | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
-  let text = value;
-  // A secret of a few characters would blot out ordinary words, and is no secret anyway.
-  if (secret.length >= 4) {
-    for (const form of new Set([secret, encodeURIComponent(secret), formEncode(secret)])) {
-      text = text.split(form).join('[redacted]');
-    }
+const percentDecode = (text: string): string =>
+  text.replace(/(?:%[0-9a-f]{2})+/gi, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
+const jsonUnescape = (text: string): string =>
+  text.replace(/\\(?:u([0-9a-f]{4})|(["\\/]))/gi, (_match, hex: string | undefined, char: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : char!));
+/** Every run of base64 (either alphabet) decoded, from each of the 4 offsets a glued prefix could shift it by. */
+const base64Decode = (text: string): string =>
+  (text.match(/[\w+/-]{4,}/g) ?? []).flatMap((run) => [0, 1, 2, 3].map((k) => Buffer.from(run.slice(k), 'base64').toString('utf8'))).join('\n');
+
+/** The encodings a server may echo a secret in: URL, form (`+` for space), JSON escapes, base64 (Basic). */
+const DECODINGS: ReadonlyArray<(text: string) => string> = [
+  percentDecode, (text) => percentDecode(text.replace(/\+/g, ' ')), jsonUnescape, base64Decode,
+];
+
+/**
+ * Whether `text` holds the secret as it is or under up to two encodings (Basic is base64 of
+ * form-encoded text), in any letter case. Such a value is never shown, not even in part.
+ */
+function repeatsSecret(text: string, secret: string): boolean {
+  // A secret of a few characters would match ordinary words, and is no secret anyway.
+  if (secret.length < 4) return false;
+  const needle = secret.toLowerCase();
+  let views = [text];
+  for (let depth = 0; ; depth++) {
+    if (views.some((view) => view.toLowerCase().includes(needle))) return true;
+    if (depth === 2) return false;
+    views = views.flatMap((view) => DECODINGS.map((decode) => decode(view)));
   }
-  text = text.replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** Printable ASCII (RFC 6749 §5.2 allows no more), shortened. */
+function serverText(value: string, max: number): string {
+  const text = value.replace(/[^\x20-\x7e]/g, '?');
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
@@ -104,7 +126,7 @@ const HEADER_SAFE_TOKEN = /^[\x21-\x7e]+$/;
 /** OAuth error codes are NQSCHAR (RFC 6749 §5.2); we accept short ones. */
 const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
 
-function issued(body: Record<string, unknown> | undefined, config: ResolvedClientConfig, sentAt: number, status: number): IssuedToken {
+function issued(body: Record<string, unknown> | undefined, config: ResolvedClientConfig, secret: string, sentAt: number, status: number): IssuedToken {
   if (!body) throw new PassingFailure('invalid_response', 'the answer is not a JSON object', status);
   const token = body.access_token;
   if (typeof token !== 'string' || !HEADER_SAFE_TOKEN.test(token)) {
@@ -112,7 +134,8 @@ function issued(body: Record<string, unknown> | undefined, config: ResolvedClien
   }
   const type = body.token_type;
   if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer')) {
-    throw new PassingFailure('invalid_response', `token_type is ${JSON.stringify(String(type)).slice(0, 40)}, not Bearer`, status);
+    const shown = repeatsSecret(String(type), secret) ? '' : ` ${serverText(JSON.stringify(String(type)), 40)},`;
+    throw new PassingFailure('invalid_response', `token_type is${shown} not Bearer`, status);
   }
   let lifetime: number | undefined;
   const expiresIn = typeof body.expires_in === 'string' && /^\d+$/.test(body.expires_in) ? Number(body.expires_in) : body.expires_in;
@@ -137,6 +160,32 @@ function issued(body: Record<string, unknown> | undefined, config: ResolvedClien
   };
 }
 
+function redirectRefused(config: ResolvedClientConfig, { kind, status, hop }: RedirectRefused): TokenRequestError {
+  let hint: string;
+  switch (kind) {
+    case 'insecure_redirect': hint = `redirected to ${hop}, which is refused: neither https nor loopback (the secret would travel unprotected)`; break;
+    case 'too_many_redirects': hint = `redirected to ${hop}, which is not followed (it would resend the secret): set tokenUrl to the final URL`; break;
+    case 'bad_redirect': hint = 'redirected to an unusable Location, which is not followed'; break;
+  }
+  return new TokenRequestError({ tokenUrl: config.tokenUrl, clientId: config.clientId, status, error: undefined, errorDescription: undefined, hint });
+}
+
+/** A 4xx answer as an error, with the server's `error` and `error_description` unless they repeat the secret. */
+function refusal(body: Record<string, unknown> | undefined, config: ResolvedClientConfig, secret: string, status: number): TokenRequestError {
+  const base = { tokenUrl: config.tokenUrl, clientId: config.clientId, status, errorDescription: undefined };
+  const error = typeof body?.error === 'string' && ERROR_CODE.test(body.error) ? body.error : undefined;
+  if (error === undefined || repeatsSecret(error, secret)) {
+    let hint: string | undefined;
+    if (error !== undefined) hint = 'the OAuth error is withheld: it repeats the client secret';
+    else if (status === 404) hint = 'no token endpoint there: check tenantUrl and appId (or tokenUrl)';
+    return new TokenRequestError({ ...base, error: undefined, hint });
+  }
+  const description = body?.error_description;
+  if (typeof description !== 'string' || description === '') return new TokenRequestError({ ...base, error });
+  if (repeatsSecret(description, secret)) return new TokenRequestError({ ...base, error, descriptionWithheld: true });
+  return new TokenRequestError({ ...base, error, errorDescription: serverText(description, 300) });
+}
+
 /** One POST to the token endpoint. Throws TokenRequestError (final) or PassingFailure (retry). */
 async function attempt(config: ResolvedClientConfig, secret: string, timeoutMs: number): Promise<IssuedToken> {
   const form = new URLSearchParams({ grant_type: 'client_credentials' });
@@ -154,43 +203,25 @@ async function attempt(config: ResolvedClientConfig, secret: string, timeoutMs: 
   const sentAt = Date.now();
   let response: Response;
   try {
-    // A redirect is not followed: a 307 would resend the secret to wherever it points.
-    response = await fetch(config.tokenUrl, { method: 'POST', headers, body: form.toString(), redirect: 'manual', signal });
-  } catch {
+    // No redirect is followed (maxRedirects 0): a 307 would resend the secret to wherever it points.
+    response = await fetchFollowing(config.tokenUrl, {
+      method: 'POST', headers, body: form.toString(), signal, maxRedirects: 0, allowInsecureHttp: config.allowInsecureHttp,
+    });
+  } catch (error) {
+    if (error instanceof RedirectRefused) throw redirectRefused(config, error);
     // The cause (undici's) is dropped: it could describe the request.
     if (signal.aborted) throw new PassingFailure('timeout', `no answer within ${Math.round(timeoutMs)} ms`);
     throw new PassingFailure('network', 'connection failed');
   }
   try {
     const { status } = response;
-    if (status >= 300 && status < 400) {
-      let where = 'elsewhere';
-      try {
-        const location = new URL(response.headers.get('location') ?? '', config.tokenUrl);
-        where = `${location.origin}${location.pathname}`;
-      } catch {
-        // An unreadable Location is still a redirect.
-      }
-      throw new TokenRequestError({
-        tokenUrl: config.tokenUrl, clientId: config.clientId, status, error: undefined, errorDescription: undefined,
-        hint: `redirected to ${where}, which is not followed (it would resend the secret): set tokenUrl to the final URL`,
-      });
-    }
     if (status === 408 || status === 429 || status >= 500) {
       throw new PassingFailure('http_status', `HTTP ${status}`, status, retryAfterMs(response.headers.get('retry-after')));
     }
     const text = await readText(response, signal);
     const body = parseJson(text);
-    if (status >= 200 && status < 300) return issued(body, config, sentAt, status);
-    const code = typeof body?.error === 'string' && ERROR_CODE.test(body.error) ? body.error : undefined;
-    throw new TokenRequestError({
-      tokenUrl: config.tokenUrl,
-      clientId: config.clientId,
-      status,
-      error: code,
-      errorDescription: code ? serverText(body?.error_description, secret, 300) : undefined,
-      ...(status === 404 ? { hint: 'no token endpoint there: check tenantUrl and appId (or tokenUrl)' } : {}),
-    });
+    if (status >= 200 && status < 300) return issued(body, config, secret, sentAt, status);
+    throw refusal(body, config, secret, status);
   } finally {
     // Frees the connection whatever happened; a no-op once the body was read.
     response.body?.cancel().catch(() => {});
