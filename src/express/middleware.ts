@@ -74,7 +74,7 @@ export function createMiddleware(verifier: TokenVerifier, requirement: CompiledR
       },
     ).catch((error: unknown) => {
       // Only reachable if next() itself throws; never let it become an unhandled rejection.
-      settings.logger.error(errorFacts(error), 'error after bearer verification');
+      verifier.config.logger.error(errorFacts(error), 'error after bearer verification');
     });
   };
 }
