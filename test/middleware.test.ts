@@ -2,6 +2,8 @@
  * requireToken() in an Express app, as a user writes it, against the test kit's issuer over
  * real HTTP, on Express 5 and Express 4.
  */
+import { get as httpGet, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -215,6 +217,27 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
     expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
   });
 
+  it('closes the connection when it must refuse after an earlier middleware sent the headers', async () => {
+    const early = express();
+    early.use((_req, res, next) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+      next();
+    });
+    early.get('/x', auth.requireToken('orders.read'), (_req, res) => {
+      res.end('never');
+    });
+    const server: Server = early.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      expect(await outcome(`http://127.0.0.1:${port}/x`)).toBe('closed before the end');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('uses the configured realm', async () => {
     const realmAuth = createBearerAuth({ ...issuer.options, logger: silent, realm: 'orders' });
     const realmApp = express();
@@ -295,3 +318,19 @@ describe('requireToken() from the environment', () => {
     expect(() => method('orders.read', 'orders.write')).toThrow(/takes one scope requirement/);
   });
 });
+
+/** How a GET ends for the client: complete, cut off, or still open after a few seconds (a hang). */
+function outcome(url: string): Promise<'complete' | 'closed before the end' | 'still open'> {
+  return new Promise((resolve) => {
+    const req = httpGet(url, (res) => {
+      res.resume();
+      res.on('error', () => undefined);
+      res.on('close', () => resolve(res.complete ? 'complete' : 'closed before the end'));
+    });
+    req.on('error', () => resolve('closed before the end'));
+    req.setTimeout(3000, () => {
+      resolve('still open');
+      req.destroy();
+    });
+  });
+}
