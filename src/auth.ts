@@ -5,7 +5,7 @@
 import { LRUCache } from 'lru-cache';
 import { checkTokenSyntax, extractToken, type RequestLike } from './bearer/extract.js';
 import { resolveConfig, verificationFingerprint, type BearerAuthOptions, type ResolvedConfig } from './config.js';
-import { ConfigError, InsufficientScopeError } from './errors.js';
+import { BearerError, ConfigError, InsufficientScopeError } from './errors.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
 import type { KeySourceStatus } from './jwks/remote.js';
 import { TokenVerifier } from './jwt/verify.js';
@@ -103,11 +103,15 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
     },
     async authenticate(req: RequestLike, required?: ScopeRequirement): Promise<AuthInfo<C>> {
       const requirement = compileRequirement(required);
-      const token = extractToken(req, config);
-      checkTokenSyntax(token);
-      const auth = await verifier.verify<C>(token);
-      if (!satisfies(auth.scopes, requirement)) throw new InsufficientScopeError(requirement.challenge);
-      return auth;
+      try {
+        const token = extractToken(req, config);
+        checkTokenSyntax(token);
+        const auth = await verifier.verify<C>(token);
+        if (!satisfies(auth.scopes, requirement)) throw new InsufficientScopeError(requirement.challenge);
+        return auth;
+      } catch (error) {
+        throw error instanceof BearerError ? error.withRealm(config.realm) : error;
+      }
     },
     ready: () => verifier.ready(),
     status: () => verifier.status(),

@@ -214,8 +214,12 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
       res.json({});
     });
     const res = await request(plain).get('/x').expect(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="orders"');
+    const expired = await request(plain).get('/x').set('Authorization', bearer(issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600 }))).expect(401);
+    expect(expired.headers['www-authenticate']).toBe('Bearer realm="orders", error="invalid_token", error_description="token expired"');
+    expect(expired.headers['cache-control']).toBe('no-store');
   });
+
 
   it('closes the connection when it must refuse after an earlier middleware sent the headers', async () => {
     const early = express();

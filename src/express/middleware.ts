@@ -33,7 +33,7 @@ export interface MiddlewareSettings extends ExtractOptions {
 export function createMiddleware(verifier: TokenVerifier, requirement: CompiledRequirement, settings: MiddlewareSettings): BearerMiddleware {
   const refuse = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void, error: BearerError): void => {
     logRefusal(requestLogger(req, settings.logger, verifier.config.logger), req, error);
-    if (settings.onError === 'next') next(error);
+    if (settings.onError === 'next') next(error.withRealm(settings.realm));
     else sendRefusal(res, error, settings.realm);
   };
 
