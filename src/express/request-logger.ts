@@ -18,9 +18,9 @@ export interface LoggedRequest {
 
 const REQ_LOG_SKIPPED =
   "req.log's bindings hold request credentials (pino-http binds the Authorization header, the URL and the parsed query by default): " +
-  'bearer refusals are logged through the configured logger instead, with reqId. To keep req.log, give pino-http quietReqLogger: true, ' +
-  'or a req serializer that keeps neither headers.authorization, nor query, nor the query string of url (the same serializer keeps ' +
-  'the token out of its "request completed" lines)';
+  'bearer refusals are logged through the configured logger instead, with reqId. pino-http writes the same bindings on its own ' +
+  '"request completed" lines: give it a req serializer that keeps neither headers.authorization, nor query, nor the query string ' +
+  "of url (see the README's Logging section)";
 
 const CONFIGURED_SKIPPED =
   "the logger option's bindings hold request credentials (is it a request's logger?): bearer refusals are logged through the " +
