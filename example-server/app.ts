@@ -23,10 +23,17 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
   app.use(pinoHttp({ logger, serializers: { req: withoutCredentials } }));
   app.use(express.json({ limit: '16kb' }));
 
+  // Public, so counts and ages only: the JWKS URL, key ids and fetch errors are for the logs.
   app.get('/health', (_req, res) => {
-    const keys = auth.status();
-    const ready = Object.values(keys).every((source) => source.usable);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'keys unavailable', keys });
+    const sources = Object.values(auth.status());
+    const ready = sources.every((source) => source.usable);
+    const keySets = sources.map((source) => ({
+      usable: source.usable,
+      keys: source.kids.length,
+      ageSeconds: source.age === undefined ? null : Math.floor(source.age),
+      consecutiveFailures: source.consecutiveFailures,
+    }));
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'keys unavailable', keySets });
   });
 
   app.get('/orders', auth.requireToken('orders.read'), (_req, res) => {
