@@ -4,6 +4,7 @@
  */
 import { get as httpGet, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -240,6 +241,22 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
       server.closeAllConnections();
       server.close();
     }
+  });
+
+  it("answers like the middleware through the README's error handler, realm included", async () => {
+    const nextAuth = createBearerAuth({ ...issuer.options, logger: silent, onError: 'next', realm: 'orders' });
+    const handled = express();
+    handled.get('/x', nextAuth.requireToken('orders.read'), (_req, res) => {
+      res.json({});
+    });
+    handled.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+      if (!(err instanceof BearerError)) return next(err);
+      res.status(err.status).set(err.headers).json(err.body);
+    });
+    const res = await request(handled).get('/x').set('Authorization', bearer(issuer.mint({ scope: 'other' }))).expect(403);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="orders", error="insufficient_scope", error_description="insufficient scope", scope="orders.read"');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ error: 'insufficient_scope', error_description: 'insufficient scope', scope: 'orders.read' });
   });
 
   it('uses the configured realm', async () => {
