@@ -18,15 +18,22 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
   const app = express();
   const orders: Order[] = [{ id: 1, item: 'widget', quantity: 3, createdBy: 'seed' }];
 
-  // Each request gets `req.log`; cyberark-bearer logs its refusals through it. pino-http binds the
-  // request to every line of `req.log`: drop the credentials (header, cookie, query) from it.
-  app.use(pinoHttp({ logger, autoLogging: false, serializers: { req: withoutCredentials } }));
+  // Each request gets `req.log` and a "request completed" line; cyberark-bearer logs its refusals
+  // through `req.log`. pino-http binds the request to all of them: log it without credentials.
+  app.use(pinoHttp({ logger, serializers: { req: withoutCredentials } }));
   app.use(express.json({ limit: '16kb' }));
 
+  // Public, so counts and ages only: the JWKS URL, key ids and fetch errors are for the logs.
   app.get('/health', (_req, res) => {
-    const keys = auth.status();
-    const ready = Object.values(keys).every((source) => source.usable);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'keys unavailable', keys });
+    const sources = Object.values(auth.status());
+    const ready = sources.every((source) => source.usable);
+    const keySets = sources.map((source) => ({
+      usable: source.usable,
+      keys: source.kids.length,
+      ageSeconds: source.age === undefined ? null : Math.floor(source.age),
+      consecutiveFailures: source.consecutiveFailures,
+    }));
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'keys unavailable', keySets });
   });
 
   app.get('/orders', auth.requireToken('orders.read'), (_req, res) => {
@@ -62,10 +69,21 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
   return app;
 }
 
-/** The logged request without what could carry a credential: Authorization, Cookie, the query. */
-function withoutCredentials(req: { headers?: Record<string, unknown>; url?: unknown }): object {
-  const url = typeof req.url === 'string' ? req.url.split('?')[0] : req.url;
-  if (!req.headers) return { ...req, url };
-  const { authorization: _authorization, cookie: _cookie, ...headers } = req.headers;
-  return { ...req, url, headers };
+/** What pino-http's request serializer hands on (pino-std-serializers' shape). */
+interface LoggedRequest {
+  id?: unknown;
+  method?: string | undefined;
+  url?: string | undefined;
+  headers?: Record<string, unknown>;
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+}
+
+/**
+ * The logged request, named field by field so that nothing else slips in: no Authorization or
+ * Cookie header, and no query, neither in `url` nor as pino-http's parsed `query` object.
+ */
+function withoutCredentials(req: LoggedRequest): LoggedRequest {
+  const { authorization: _authorization, 'proxy-authorization': _proxy, cookie: _cookie, ...headers } = req.headers ?? {};
+  return { id: req.id, method: req.method, url: req.url?.split('?')[0], headers, remoteAddress: req.remoteAddress, remotePort: req.remotePort };
 }

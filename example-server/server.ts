@@ -1,6 +1,6 @@
 /**
- * `npm start`: the example orders API. With no configuration it runs the built-in CyberArk-like
- * issuer with a demo client and prints the commands to try; with CYBERARK_* set, a real tenant.
+ * `npm start`: the example orders API. With no CYBERARK_* variable it runs the built-in
+ * CyberArk-like issuer with a demo client and prints the commands to try; with any, a real tenant.
  */
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
@@ -11,7 +11,10 @@ import { createApp } from './app.js';
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
-const useTenant = Boolean(process.env.CYBERARK_TENANT_URL || process.env.CYBERARK_ISSUER);
+// The built-in issuer (and its demo secrets) only with no CYBERARK_* variable at all: with some,
+// the library reads them and refuses an incomplete set, as it would in production.
+const cyberarkVariables = Object.keys(process.env).filter((name) => name.startsWith('CYBERARK_') && process.env[name]?.trim());
+const useTenant = cyberarkVariables.length > 0;
 
 const DEMO = { appId: 'orders-api', clientId: 'demo-client', clientSecret: 'demo-secret', scopes: ['orders.read', 'orders.write'] };
 
@@ -51,7 +54,8 @@ try {
   process.once('SIGTERM', stop);
 } catch (error) {
   if (error instanceof ConfigError || error instanceof KeysFetchError) {
-    logger.fatal(error.message);
+    const hint = error instanceof ConfigError ? ` (set: ${cyberarkVariables.join(', ')}; unset them all to run with the built-in issuer)` : '';
+    logger.fatal(`${error.message}${hint}`);
     await issuer?.close();
     process.exit(1);
   }

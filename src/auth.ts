@@ -5,11 +5,12 @@
 import { LRUCache } from 'lru-cache';
 import { checkTokenSyntax, extractToken, type RequestLike } from './bearer/extract.js';
 import { resolveConfig, verificationFingerprint, type BearerAuthOptions, type ResolvedConfig } from './config.js';
-import { ConfigError, InsufficientScopeError } from './errors.js';
+import { BearerError, ConfigError, InsufficientScopeError } from './errors.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
 import type { KeySourceStatus } from './jwks/remote.js';
 import { TokenVerifier } from './jwt/verify.js';
-import type { BearerLogger } from './log.js';
+import { createDefaultLogger, isRequestLogger, type BearerLogger } from './log.js';
+import { envOf, type Env } from './option-checks.js';
 import { compileRequirement, satisfies, type ScopeRequirement } from './scopes.js';
 import type { AuthInfo, Claims } from './types.js';
 
@@ -37,23 +38,44 @@ export interface BearerAuth<C extends object = Claims> {
 }
 
 /**
- * Verifiers are shared between instances whose verification settings (and logger) are equal, so
+ * Verifiers are shared between instances whose verification settings and logger are equal, so
  * that every `requireToken()` with the same options uses one key cache and one token cache.
  */
 const verifiers = new LRUCache<string, TokenVerifier>({ max: 64 });
 const loggerIds = new WeakMap<BearerLogger, number>();
 let nextLoggerId = 0;
 
-function verifierFor(config: ResolvedConfig): TokenVerifier {
-  let loggerId = loggerIds.get(config.logger);
-  if (loggerId === undefined) loggerIds.set(config.logger, (loggerId = nextLoggerId++));
+/**
+ * The verifier for a config. A request's logger (pino-http's `req.log`, given by a guard built per
+ * request) is kept out of it: the verifier and its key sets outlive the request and log for every
+ * later one, so they log through the default logger instead, and the guard still hits the caches.
+ */
+function verifierFor(config: ResolvedConfig, env: Env): TokenVerifier {
+  let logger = config.logger;
+  if (isRequestLogger(logger)) {
+    logger = createDefaultLogger(env.LOG_LEVEL);
+    warnRequestLogger(logger);
+  }
+  let loggerId = loggerIds.get(logger);
+  if (loggerId === undefined) loggerIds.set(logger, (loggerId = nextLoggerId++));
   const id = `${loggerId}:${verificationFingerprint(config)}`;
   let verifier = verifiers.get(id);
   if (!verifier) {
-    verifier = new TokenVerifier(config);
+    verifier = new TokenVerifier(logger === config.logger ? config : Object.freeze({ ...config, logger }));
     verifiers.set(id, verifier);
   }
   return verifier;
+}
+
+const warnedLoggers = new WeakSet<BearerLogger>();
+
+function warnRequestLogger(logger: BearerLogger): void {
+  if (warnedLoggers.has(logger)) return;
+  warnedLoggers.add(logger);
+  logger.warn(
+    {},
+    "the logger option is a request's logger (its bindings hold req, reqId or credentials): key fetches are logged through this default logger; build requireToken() once, at start-up, with the application logger (req.log is used for refusals by itself)",
+  );
 }
 
 function checkOneRequirement(count: number, where: string): void {
@@ -68,7 +90,7 @@ function checkOneRequirement(count: number, where: string): void {
 /** Builds a bearer-token guard from options (and `CYBERARK_*` env vars for what is not given). */
 export function createBearerAuth<C extends object = Claims>(options?: BearerAuthOptions): BearerAuth<C> {
   const config = resolveConfig(options);
-  const verifier = verifierFor(config);
+  const verifier = verifierFor(config, envOf(options?.env));
   return Object.freeze({
     config,
     requireToken(required?: ScopeRequirement, ...extra: unknown[]): BearerMiddleware {
@@ -81,11 +103,15 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
     },
     async authenticate(req: RequestLike, required?: ScopeRequirement): Promise<AuthInfo<C>> {
       const requirement = compileRequirement(required);
-      const token = extractToken(req, config);
-      checkTokenSyntax(token);
-      const auth = await verifier.verify<C>(token);
-      if (!satisfies(auth.scopes, requirement)) throw new InsufficientScopeError(requirement.challenge);
-      return auth;
+      try {
+        const token = extractToken(req, config);
+        checkTokenSyntax(token);
+        const auth = await verifier.verify<C>(token);
+        if (!satisfies(auth.scopes, requirement)) throw new InsufficientScopeError(requirement.challenge);
+        return auth;
+      } catch (error) {
+        throw error instanceof BearerError ? error.withRealm(config.realm) : error;
+      }
     },
     ready: () => verifier.ready(),
     status: () => verifier.status(),

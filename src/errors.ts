@@ -72,6 +72,8 @@ export type OAuthErrorCode =
   | 'unauthorized'
   | 'temporarily_unavailable';
 
+export const DEFAULT_REALM = 'api';
+
 /**
  * Base of every refusal. Carries what an HTTP layer needs (`status`, `headers`, `body`), so an
  * app's own error handler, or another framework, can answer exactly as the middleware would.
@@ -93,6 +95,8 @@ export abstract class BearerError extends Error {
   subject: string | undefined;
   /** `kid` of the token header, when short and printable. For logs; never sent to the client. */
   kid: string | undefined;
+  /** The realm of `headers`: the configured one on errors from an instance (see `withRealm`). */
+  readonly realm: string = DEFAULT_REALM;
 
   constructor(reason: RefusalReason, options?: ErrorOptions) {
     const description = DESCRIPTIONS[reason];
@@ -124,13 +128,22 @@ export abstract class BearerError extends Error {
     return headers;
   }
 
-  /** Response headers with the default realm (`api`), for error handlers that read `err.headers`. */
+  /** Response headers for `realm`, for error handlers that read `err.headers` (Express's own does). */
   get headers(): Record<string, string> {
-    return this.headersFor(DEFAULT_REALM);
+    return this.headersFor(this.realm);
+  }
+
+  /**
+   * This refusal with `realm` in its `headers`. A copy when the realm differs: concurrent requests
+   * with the same token share one verification, and its error, across instances and realms.
+   */
+  withRealm(realm: string): this {
+    if (realm === this.realm) return this;
+    const copy = Object.create(Object.getPrototypeOf(this) as object, Object.getOwnPropertyDescriptors(this)) as this;
+    Object.defineProperty(copy, 'realm', { value: realm });
+    return copy;
   }
 }
-
-export const DEFAULT_REALM = 'api';
 
 /** 401 without an error code: the request carried no bearer credentials at all (RFC 6750 §3.1). */
 export class MissingTokenError extends BearerError {

@@ -1,6 +1,7 @@
 /**
- * The example orders API logs refusals through pino-http's `req.log`, which carries the request:
- * its log lines must not carry the bearer token of the Authorization header with it.
+ * The example orders API logs through pino-http, auto-logging on as pino-http ships: neither its
+ * "request completed" lines nor the refusals it logs through `req.log` may carry a bearer token,
+ * from the Authorization header or (when an app allows it) the query string.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import request from 'supertest';
@@ -15,6 +16,8 @@ beforeAll(async () => {
 });
 afterAll(() => issuer.close());
 
+const completed = (lines: Array<Record<string, unknown>>) => lines.filter((line) => line.msg === 'request completed');
+
 it('logs a refusal with its reason and the request, without the token', async () => {
   const log = captureLogger('info');
   const app = createApp(createBearerAuth({ ...issuer.options, logger: log.logger }), log.logger);
@@ -24,4 +27,17 @@ it('logs a refusal with its reason and the request, without the token', async ()
   expect(refusal).toMatchObject({ reason: 'insufficient_scope', req: { method: 'POST', url: '/orders' } });
   expect(log.text()).not.toContain(token.split('.')[2]);
   expect(log.text()).not.toContain('abc123');
+});
+
+it('writes a "request completed" line per request, none holding the token of the header or the query', async () => {
+  const log = captureLogger('info');
+  const app = createApp(createBearerAuth({ ...issuer.options, logger: log.logger, allowQueryToken: true }), log.logger);
+  const token = issuer.mint({ scope: 'orders.read' });
+  await request(app).get('/orders').set('Authorization', `Bearer ${token}`).expect(200);
+  await request(app).get(`/orders?access_token=${token}`).expect(200);
+  await request(app).get(`/orders?access%5Ftoken=${token}&page=2`).expect(200);
+  await request(app).get(`/orders?access_token=${token}`).set('Authorization', `Bearer ${token}`).expect(400);
+  expect(completed(log.lines)).toHaveLength(4);
+  expect(completed(log.lines)[1]).toMatchObject({ req: { method: 'GET', url: '/orders' }, res: { statusCode: 200 } });
+  expect(log.text()).not.toContain(token.split('.')[2]);
 });

@@ -10,10 +10,18 @@ const run = promisify(execFile);
 let server: ChildProcess;
 let output = '';
 
-beforeAll(async () => {
+/** The environment of `npm start` with no CYBERARK_* variable, plus `extra`. */
+function envWith(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', LOG_LEVEL: 'warn' };
   for (const name of Object.keys(env)) if (name.startsWith('CYBERARK_')) delete env[name];
-  server = spawn('node_modules/.bin/tsx', ['example-server/server.ts'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { ...env, ...extra };
+}
+
+const startServer = (env: NodeJS.ProcessEnv) =>
+  spawn('node_modules/.bin/tsx', ['example-server/server.ts'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+
+beforeAll(async () => {
+  server = startServer(envWith());
   server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const deadline = Date.now() + 30_000;
@@ -63,4 +71,27 @@ describe('npm start', () => {
     const health = (await (await fetch(`${api}/health`)).json()) as { status: string };
     expect(health.status).toBe('ok');
   });
+});
+
+describe('npm start with some CYBERARK_* variables but not enough', () => {
+  it.each([
+    ['CYBERARK_APP_ID and CYBERARK_AUDIENCE', { CYBERARK_APP_ID: 'orders-api', CYBERARK_AUDIENCE: 'orders-api' }],
+    ['CYBERARK_JWKS_URI and CYBERARK_AUDIENCE', { CYBERARK_JWKS_URI: 'https://abc1234.id.cyberark.cloud/OAuth2/Keys/orders-api', CYBERARK_AUDIENCE: 'orders-api' }],
+  ])('with %s: exits with the configuration error, never trusting the built-in issuer', async (_case, extra) => {
+    const child = startServer(envWith(extra));
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    // It either exits, or starts and prints its instructions (the built-in issuer): whichever comes first.
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('close', (exitCode: number | null) => resolve(exitCode));
+      child.stdout!.on('data', () => {
+        if (/Orders API on/.test(text)) resolve(null);
+      });
+    });
+    if (code === null && child.pid) process.kill(-child.pid, 'SIGTERM');
+    expect(text).not.toContain('Orders API on');
+    const fatal = text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; msg: string });
+    expect({ code, fatal }).toMatchObject({ code: 1, fatal: [{ level: 60, msg: expect.stringContaining('option "tenantUrl" (env CYBERARK_TENANT_URL)') }] });
+  }, 40_000);
 });

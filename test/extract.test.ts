@@ -119,4 +119,12 @@ describe('authenticate() on a bare Node request', () => {
     });
     await expect(auth.authenticate({ headers: {} })).rejects.toMatchObject({ status: 401, error: 'unauthorized' });
   });
+
+  it("gives its errors the instance's realm, for handlers that read err.headers", async () => {
+    const auth = createBearerAuth({ ...issuer.options, logger: silent, realm: 'orders' });
+    await expect(auth.authenticate({ headers: {} })).rejects.toMatchObject({ headers: { 'WWW-Authenticate': 'Bearer realm="orders"' } });
+    await expect(auth.authenticate({ headers: { authorization: `Bearer ${token}` } }, 'b')).rejects.toMatchObject({
+      headers: { 'WWW-Authenticate': 'Bearer realm="orders", error="insufficient_scope", error_description="insufficient scope", scope="b"' },
+    });
+  });
 });

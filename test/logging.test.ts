@@ -18,11 +18,15 @@ beforeAll(async () => {
 });
 afterAll(() => issuer.close());
 
-function appWith(httpOptions: PinoHttpOptions | undefined, level = 'info') {
+type Middleware = (req: express.Request, res: express.Response, next: express.NextFunction) => void;
+
+/** An app with pino-http (unless `httpOptions` is undefined), then `after` (a user's middleware), then a guarded GET /x. */
+function appWith(httpOptions: PinoHttpOptions | undefined, level = 'info', after?: Middleware) {
   const captured = captureLogger(level);
   const auth = createBearerAuth({ ...issuer.options, logger: captured.logger, env: {}, allowQueryToken: false });
   const app = express();
   if (httpOptions) app.use(pinoHttp({ logger: captured.logger, autoLogging: false, ...httpOptions }));
+  if (after) app.use(after);
   app.get('/x', auth.requireToken('a'), (_req, res) => {
     res.json({});
   });
@@ -54,7 +58,7 @@ describe('refusal logs behind pino-http', () => {
     for (let i = 0; i < 3; i++) await request(app).get('/x').set('Authorization', 'Bearer not-a-jwt-at-all').expect(401);
     const warnings = captured.lines.filter((l) => l.level === 40);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.msg).toMatch(/quietReqLogger|redact/);
+    expect(warnings[0]!.msg).toMatch(/req serializer that keeps neither headers.authorization, nor query/);
     expect(captured.text()).not.toContain('not-a-jwt-at-all');
   });
 
@@ -97,9 +101,9 @@ describe('refusal logs behind pino-http', () => {
     expect(captured.text()).not.toContain('dTpw');
   });
 
-  it('pino-http on a logger that redacts the header: the line goes through req.log with its req binding, no token', async () => {
+  it('pino-http on a logger that removes the header (redact with remove: true): the line goes through req.log, no token', async () => {
     const lines: string[] = [];
-    const redacting = pino({ level: 'info', redact: ['req.headers.authorization'] }, { write: (line: string) => void lines.push(line) });
+    const redacting = pino({ level: 'info', redact: { paths: ['req.headers.authorization'], remove: true } }, { write: (line: string) => void lines.push(line) });
     const auth = createBearerAuth({ ...issuer.options, logger: redacting, env: {} });
     const app = express();
     app.use(pinoHttp({ logger: redacting, autoLogging: false }));
@@ -109,6 +113,124 @@ describe('refusal logs behind pino-http', () => {
     const token = issuer.mint({ scope: 'b' });
     await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(403);
     expect(lines.join('')).not.toContain(token);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'bearer token refused', req: { headers: { authorization: '[Redacted]' } } });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'bearer token refused', req: { method: 'GET', url: '/x' } });
+  });
+
+  it('pino-http on a logger that censors the header: an authorization key is enough to skip req.log', async () => {
+    const lines: string[] = [];
+    const censoring = pino({ level: 'info', redact: ['req.headers.authorization'] }, { write: (line: string) => void lines.push(line) });
+    const auth = createBearerAuth({ ...issuer.options, logger: censoring, env: {} });
+    const app = express();
+    app.use(pinoHttp({ logger: censoring, autoLogging: false }));
+    app.get('/x', auth.requireToken('a'), (_req, res) => {
+      res.json({});
+    });
+    await request(app).get('/x').set('Authorization', `Bearer ${issuer.mint({ scope: 'b' })}`).expect(403);
+    const refusal = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === 'bearer token refused');
+    expect(refusal).toMatchObject({ reason: 'insufficient_scope', reqId: 1 });
+    expect(refusal).not.toHaveProperty('req');
+  });
+});
+
+/** Searches the log for a token in each form a line could hold it: as sent, and its signature. */
+function expectNoToken(captured: { text(): string }, token: string): void {
+  expect(captured.text()).not.toContain(token);
+  expect(captured.text()).not.toContain(token.split('.')[2]!.slice(0, 40));
+}
+
+describe('the req.log guard reads what pino-http bound, not the live request', () => {
+  it('a percent-encoded query name (access%5Ftoken): refused, and the line does not carry it', async () => {
+    const { app, captured } = appWith({});
+    const token = issuer.mint({ scope: 'a' });
+    await request(app).get(`/x?access%5Ftoken=${token}`).expect(400);
+    expectNoToken(captured, token);
+    expect(refusals(captured.lines)).toEqual([expect.objectContaining({ reason: 'token_in_query', reqId: 1 })]);
+  });
+
+  it('a query token with + / = percent-encoded, behind a serializer that keeps the parsed query: not written', async () => {
+    const withoutHeaderOrUrlQuery = (req: { headers: Record<string, unknown>; url: string }) => {
+      const { authorization: _authorization, ...headers } = req.headers;
+      return { ...req, url: req.url.split('?')[0], headers };
+    };
+    const { app, captured } = appWith({ serializers: { req: withoutHeaderOrUrlQuery } });
+    const opaque = 'opaque+token/with=signs+in/it==';
+    await request(app).get(`/x?access_token=${encodeURIComponent(opaque)}`).expect(400);
+    expect(captured.text()).not.toContain(opaque);
+    expect(refusals(captured.lines)).toEqual([expect.objectContaining({ reason: 'token_in_query', reqId: 1 })]);
+  });
+
+  it('a middleware that rewrites req.url (dropping the query) after pino-http: the bound URL still counts', async () => {
+    const { app, captured } = appWith({}, 'info', (req, _res, next) => {
+      req.url = req.url.split('?')[0]!;
+      next();
+    });
+    const token = issuer.mint({ scope: 'a' });
+    await request(app).get(`/x?access_token=${token}`).expect(401);
+    expectNoToken(captured, token);
+    expect(refusals(captured.lines)).toEqual([expect.objectContaining({ reason: 'no_credentials', reqId: 1 })]);
+  });
+
+  it('a middleware that deletes req.headers.authorization after pino-http: the bound header still counts', async () => {
+    const { app, captured } = appWith({}, 'info', (req, _res, next) => {
+      delete req.headers.authorization;
+      next();
+    });
+    const token = issuer.mint({ scope: 'a' });
+    await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(401);
+    expectNoToken(captured, token);
+    expect(refusals(captured.lines)).toEqual([expect.objectContaining({ reason: 'no_credentials', reqId: 1 })]);
+  });
+
+  it('the token bound under another name by a custom serializer: not written', async () => {
+    const caller = (req: { method: string; url: string; headers: Record<string, string> }) => ({
+      method: req.method, url: req.url, caller: req.headers.authorization?.split(' ')[1],
+    });
+    const { app, captured } = appWith({ serializers: { req: caller } });
+    const token = issuer.mint({ scope: 'b' });
+    await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(403);
+    expectNoToken(captured, token);
+    expect(refusals(captured.lines)).toEqual([expect.objectContaining({ reason: 'insufficient_scope', reqId: 1 })]);
+  });
+});
+
+describe("the README's pino-http recipe, with auto-logging on", () => {
+  /** The serializer of README.md's Logging section. */
+  const recipe = (req: { id: unknown; method: string; url: string; headers: Record<string, unknown> }) => {
+    const { authorization: _authorization, cookie: _cookie, ...headers } = req.headers;
+    return { id: req.id, method: req.method, url: req.url.split('?')[0], headers };
+  };
+
+  it('no line, "request completed" or refusal, holds a token from the header or the query', async () => {
+    const captured = captureLogger('info');
+    const auth = createBearerAuth({ ...issuer.options, logger: captured.logger, env: {}, allowQueryToken: true });
+    const app = express();
+    app.use(pinoHttp({ logger: captured.logger, serializers: { req: recipe } }));
+    app.get('/x', auth.requireToken('a'), (_req, res) => {
+      res.json({});
+    });
+    const token = issuer.mint({ scope: 'a' });
+    const other = issuer.mint({ scope: 'b' });
+    await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(200);
+    await request(app).get(`/x?access_token=${token}`).expect(200);
+    await request(app).get(`/x?access%5Ftoken=${other}`).expect(403);
+    await request(app).get(`/x?access_token=${token}`).set('Authorization', `Bearer ${other}`).expect(400);
+    expect(captured.lines.filter((l) => l.msg === 'request completed')).toHaveLength(4);
+    // The recipe's bindings are clean: refusals go through req.log, with its request.
+    expect(refusals(captured.lines)).toEqual([
+      expect.objectContaining({ reason: 'insufficient_scope', req: expect.objectContaining({ url: '/x' }) }),
+      expect.objectContaining({ reason: 'several_tokens', req: expect.objectContaining({ url: '/x' }) }),
+    ]);
+    for (const t of [token, other]) expectNoToken(captured, t);
+  });
+
+  it('pino-http as it ships, for contrast: its "request completed" line holds the header', async () => {
+    const captured = captureLogger('info');
+    const app = express();
+    app.use(pinoHttp({ logger: captured.logger }));
+    app.get('/x', (_req, res) => {
+      res.json({});
+    });
+    await request(app).get('/x').set('Authorization', 'Bearer a-token-that-pino-http-logs');
+    expect(captured.text()).toContain('a-token-that-pino-http-logs');
   });
 });

@@ -2,6 +2,9 @@
  * requireToken() in an Express app, as a user writes it, against the test kit's issuer over
  * real HTTP, on Express 5 and Express 4.
  */
+import { get as httpGet, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -212,7 +215,48 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
       res.json({});
     });
     const res = await request(plain).get('/x').expect(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="orders"');
+    const expired = await request(plain).get('/x').set('Authorization', bearer(issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600 }))).expect(401);
+    expect(expired.headers['www-authenticate']).toBe('Bearer realm="orders", error="invalid_token", error_description="token expired"');
+    expect(expired.headers['cache-control']).toBe('no-store');
+  });
+
+
+  it('closes the connection when it must refuse after an earlier middleware sent the headers', async () => {
+    const early = express();
+    early.use((_req, res, next) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+      next();
+    });
+    early.get('/x', auth.requireToken('orders.read'), (_req, res) => {
+      res.end('never');
+    });
+    const server: Server = early.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      expect(await outcome(`http://127.0.0.1:${port}/x`)).toBe('closed before the end');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it("answers like the middleware through the README's error handler, realm included", async () => {
+    const nextAuth = createBearerAuth({ ...issuer.options, logger: silent, onError: 'next', realm: 'orders' });
+    const handled = express();
+    handled.get('/x', nextAuth.requireToken('orders.read'), (_req, res) => {
+      res.json({});
+    });
+    handled.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+      if (!(err instanceof BearerError)) return next(err);
+      res.status(err.status).set(err.headers).json(err.body);
+    });
+    const res = await request(handled).get('/x').set('Authorization', bearer(issuer.mint({ scope: 'other' }))).expect(403);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="orders", error="insufficient_scope", error_description="insufficient scope", scope="orders.read"');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ error: 'insufficient_scope', error_description: 'insufficient scope', scope: 'orders.read' });
   });
 
   it('uses the configured realm', async () => {
@@ -295,3 +339,19 @@ describe('requireToken() from the environment', () => {
     expect(() => method('orders.read', 'orders.write')).toThrow(/takes one scope requirement/);
   });
 });
+
+/** How a GET ends for the client: complete, cut off, or still open after a few seconds (a hang). */
+function outcome(url: string): Promise<'complete' | 'closed before the end' | 'still open'> {
+  return new Promise((resolve) => {
+    const req = httpGet(url, (res) => {
+      res.resume();
+      res.on('error', () => undefined);
+      res.on('close', () => resolve(res.complete ? 'complete' : 'closed before the end'));
+    });
+    req.on('error', () => resolve('closed before the end'));
+    req.setTimeout(3000, () => {
+      resolve('still open');
+      req.destroy();
+    });
+  });
+}

@@ -79,13 +79,35 @@ function authorizationCount(raw: readonly string[] | undefined): number {
   return count;
 }
 
-function queryToken(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
+/**
+ * Is this (decoded) query parameter name the token's? Also the bracketed forms (`access_token[]`,
+ * `access_token[0]`) that Express 4's query parser turns into `req.query.access_token`.
+ */
+function isTokenName(name: string): boolean {
+  return name.startsWith('access_token') && (name.length === 12 || name.charCodeAt(12) === 0x5b);
+}
+
+/**
+ * The `access_token` values of a URL's query string, found by their decoded name as Express's
+ * query parsers find them (`access%5Ftoken` is `access_token`). `undefined` for a bracketed name.
+ */
+export function queryTokens(url: string | undefined): Array<string | undefined> {
+  if (url === undefined) return [];
   const q = url.indexOf('?');
-  if (q === -1 || !url.includes('access_token', q)) return undefined;
-  const values = new URLSearchParams(url.slice(q + 1)).getAll('access_token');
+  // Without `?` there is no query; without `access_token` or a `%`, no name that decodes to it.
+  if (q === -1 || (!url.includes('access_token', q) && !url.includes('%', q))) return [];
+  const values: Array<string | undefined> = [];
+  for (const [name, value] of new URLSearchParams(url.slice(q + 1))) {
+    if (isTokenName(name)) values.push(name.length === 12 ? value : undefined);
+  }
+  return values;
+}
+
+function queryToken(url: string | undefined): string | undefined {
+  const values = queryTokens(url);
+  if (values.length === 0) return undefined;
   if (values.length > 1) throw new InvalidRequestError('several_tokens');
-  return values[0];
+  return values[0] ?? '';
 }
 
 function bodyToken(req: RequestLike): string | undefined {

@@ -1,13 +1,16 @@
 /**
  * Writes a refusal on a plain Node response: status, RFC 6750 challenge, `Cache-Control:
- * no-store`, `Retry-After` for 503, and a JSON body. Works under Express 4, 5 or bare `http`.
+ * no-store`, `Retry-After` for 503, and a JSON body (or, once headers were sent, the connection
+ * closed). Works under Express 4, 5 or bare `http`.
  */
 import type { ServerResponse } from 'node:http';
 import type { BearerError } from '../errors.js';
 
 export function sendRefusal(res: ServerResponse, error: BearerError, realm: string): void {
   if (res.headersSent) {
-    // Someone answered already; a second answer would throw. Nothing safe is left to do.
+    // Someone answered already; a second answer would throw, and leaving it open would keep the
+    // client waiting on a response that said yes. Cut it off, as Express's final handler does.
+    res.destroy();
     return;
   }
   const body = JSON.stringify(error.body);

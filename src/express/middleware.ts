@@ -32,8 +32,8 @@ export interface MiddlewareSettings extends ExtractOptions {
 
 export function createMiddleware(verifier: TokenVerifier, requirement: CompiledRequirement, settings: MiddlewareSettings): BearerMiddleware {
   const refuse = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void, error: BearerError): void => {
-    logRefusal(requestLogger(req, settings.logger), req, error);
-    if (settings.onError === 'next') next(error);
+    logRefusal(requestLogger(req, settings.logger, verifier.config.logger), req, error);
+    if (settings.onError === 'next') next(error.withRealm(settings.realm));
     else sendRefusal(res, error, settings.realm);
   };
 
@@ -74,7 +74,7 @@ export function createMiddleware(verifier: TokenVerifier, requirement: CompiledR
       },
     ).catch((error: unknown) => {
       // Only reachable if next() itself throws; never let it become an unhandled rejection.
-      settings.logger.error(errorFacts(error), 'error after bearer verification');
+      verifier.config.logger.error(errorFacts(error), 'error after bearer verification');
     });
   };
 }

@@ -1,68 +1,83 @@
 /**
  * Which logger a refusal is written to: the request's own (pino-http's `req.log`, so the line
- * carries the request id) only when that logger cannot write the request's credentials.
+ * carries the request id), else the configured one, but only a logger that cannot write the
+ * request's credentials, judged from what it has bound (pino's `bindings()`), not the live request.
  */
-import { isLogger, type BearerLogger } from '../log.js';
+import { queryTokens } from '../bearer/extract.js';
+import { bindingsOf, holdsCredentials, isLogger, type BearerLogger } from '../log.js';
 
-/** What we read of the request: Node's, with pino-http's `id` and `log`. */
+/** What we read of the request: Node's, with Express's `originalUrl` and pino-http's `id` and `log`. */
 export interface LoggedRequest {
   readonly headers: { readonly authorization?: string | undefined };
+  readonly rawHeaders?: readonly string[];
   readonly url?: string | undefined;
+  readonly originalUrl?: string | undefined;
   readonly id?: unknown;
   readonly log?: unknown;
 }
 
-const warned = new WeakSet<BearerLogger>();
+const REQ_LOG_SKIPPED =
+  "req.log's bindings hold request credentials (pino-http binds the Authorization header, the URL and the parsed query by default): " +
+  'bearer refusals are logged through the configured logger instead, with reqId. pino-http writes the same bindings on its own ' +
+  '"request completed" lines: give it a req serializer that keeps neither headers.authorization, nor query, nor the query string ' +
+  "of url (see the README's Logging section)";
+
+const CONFIGURED_SKIPPED =
+  "the logger option's bindings hold request credentials (is it a request's logger?): bearer refusals are logged through the " +
+  'default logger instead; build requireToken() once, at start-up, with the application logger';
 
 /**
- * `req.log` when it is a pino logger whose bindings hold neither the Authorization header nor an
- * `access_token` from the query string; else `fallback`, with the request id added when there is
- * one. pino-http binds the serialized request (headers and URL included) to `req.log` unless
- * `quietReqLogger` is set or the logger redacts them, so by default every line written through
- * it would carry the token. Loggers that cannot show their bindings are not trusted with it.
+ * The logger for a refusal: `req.log` when it is a logger whose bindings can be read and hold no
+ * credentials; else `configured` unless its bindings hold credentials (one that cannot show them
+ * was chosen by the app and is trusted); else `fallback`. Off `req.log`, the request id is added.
  */
-export function requestLogger(req: LoggedRequest, fallback: BearerLogger): BearerLogger {
+export function requestLogger(req: LoggedRequest, configured: BearerLogger, fallback: BearerLogger): BearerLogger {
   const log = req.log;
-  if (!isLogger(log)) return fallback;
-  if (!mayWriteCredentials(log, req)) return log;
-  if (!warned.has(fallback)) {
-    warned.add(fallback);
-    fallback.warn(
-      {},
-      'req.log would write the request credentials (pino-http binds the Authorization header and URL): bearer refusals are logged through the configured logger instead; set quietReqLogger: true in pino-http or redact req.headers.authorization and req.url',
-    );
+  let secrets: string[] | undefined;
+  const clean = (bound: unknown) => !holdsCredentials(bound, (secrets ??= secretsOf(req)));
+  if (isLogger(log)) {
+    const bound = bindingsOf(log);
+    if (bound !== undefined && clean(bound)) return log;
+  }
+  let chosen = configured;
+  const bound = bindingsOf(configured);
+  if (bound !== undefined && !clean(bound)) {
+    chosen = fallback;
+    warnOnce(fallback, CONFIGURED_SKIPPED);
+  } else if (isLogger(log)) {
+    warnOnce(chosen, REQ_LOG_SKIPPED);
   }
   const id = req.id;
-  return typeof id === 'string' || typeof id === 'number' ? withFields(fallback, { reqId: id }) : fallback;
+  return typeof id === 'string' || typeof id === 'number' ? withFields(chosen, { reqId: id }) : chosen;
 }
 
-/** Shorter strings are looked for only where pino-http puts them: anywhere, they match by chance. */
-const SEARCH_ANYWHERE = 16;
+const warned = new WeakMap<BearerLogger, Set<string>>();
 
-function mayWriteCredentials(log: BearerLogger, req: LoggedRequest): boolean {
-  const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  const inQuery = q !== -1 && url.includes('access_token', q);
-  if (authorization === '' && !inQuery) return false;
-  const bindings = (log as { bindings?: unknown }).bindings;
-  if (typeof bindings !== 'function') return true;
-  let bound: unknown;
-  let text: string;
-  try {
-    bound = bindings.call(log);
-    text = JSON.stringify(bound);
-  } catch {
-    return true;
+function warnOnce(logger: BearerLogger, message: string): void {
+  let said = warned.get(logger);
+  if (!said) warned.set(logger, (said = new Set()));
+  if (said.has(message)) return;
+  said.add(message);
+  logger.warn({}, message);
+}
+
+/**
+ * The request's credentials as a logger may have bound them: every Authorization header and its
+ * credential (from the raw headers, which a middleware deleting `req.headers.authorization` leaves),
+ * and every query token of the URL as received and as it is now, decoded.
+ */
+function secretsOf(req: LoggedRequest): string[] {
+  const secrets: string[] = [];
+  const header = (value: string) => secrets.push(value, value.slice(value.indexOf(' ') + 1).trim());
+  const raw = req.rawHeaders;
+  if (raw) {
+    for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'authorization') header(raw[i + 1]!);
   }
-  // pino-http's request serializer: `req.headers.authorization` and `req.url`, query included.
-  const serialized = (bound as { req?: { headers?: { authorization?: unknown }; url?: unknown } } | undefined)?.req;
-  if (authorization !== '' && serialized?.headers?.authorization === authorization) return true;
-  if (inQuery && typeof serialized?.url === 'string' && /[?&]access_token=[^&]/.test(serialized.url)) return true;
-  // Anywhere else (other serializers): the header, its credential and query tokens, when long enough.
-  const secrets = [authorization, authorization.slice(authorization.lastIndexOf(' ') + 1)];
-  if (inQuery) for (const pair of url.slice(q + 1).split('&')) if (pair.startsWith('access_token=')) secrets.push(pair.slice(13));
-  return secrets.some((secret) => secret.length >= SEARCH_ANYWHERE && text.includes(JSON.stringify(secret).slice(1, -1)));
+  if (typeof req.headers.authorization === 'string') header(req.headers.authorization);
+  for (const url of [req.originalUrl, req.url]) {
+    for (const value of queryTokens(url)) if (value !== undefined) secrets.push(value);
+  }
+  return secrets;
 }
 
 function withFields(logger: BearerLogger, fields: Record<string, unknown>): BearerLogger {

@@ -219,7 +219,10 @@ export class RemoteKeySet implements KeySource {
 
 /**
  * Key sets of the process, one per JWKS URL and settings, shared by every instance built with
- * them, so that middleware created per route (or per request, by mistake) reuses one cache.
+ * them, so that middleware created per route (or per request, by mistake) reuses one cache and
+ * one fetch schedule. A key set logs through the logger of the verifier that created it, which is
+ * never a request's logger (see verifierFor in auth.ts): that one would write every later fetch
+ * failure with its request's headers.
  */
 const registry = new LRUCache<string, RemoteKeySet>({ max: 256 });
 

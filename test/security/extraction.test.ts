@@ -125,6 +125,19 @@ describe('extraction attacks', () => {
     expectRefusal(res, invalidRequest('tokens in the request body are not accepted, use the Authorization header', 'token_in_body'), t);
   });
 
+  it.each([
+    ['access%5Ftoken', 'an encoded underscore'],
+    ['%61ccess_token', 'an encoded letter'],
+    ['access_token%5B%5D', 'an encoded [] (an array in Express 4)'],
+    ['access_token[0]', 'an index (an array in Express 4)'],
+  ])('the token in the query string as %s, %s → 400 token_in_query', async (name) => {
+    expectRefusal(
+      await t.get(`/orders?${name}=${token}`, `Bearer ${token}`),
+      invalidRequest('tokens in the query string are not accepted, use the Authorization header', 'token_in_query'),
+      t,
+    );
+  });
+
   it('the log of a refused query token has the path without the query (no token logged)', async () => {
     await t.get(`/orders?access_token=${token}`).expect(400);
     expect(t.log.lines.find((l) => l.msg === 'bearer token refused')).toMatchObject({ path: '/orders' });
@@ -155,6 +168,19 @@ describe('extraction with query and body tokens opted in', () => {
 
   it('the parameter twice in the query → 400 several_tokens', async () => {
     expectRefusal(await t.get(`/orders?access_token=${token}&access_token=${token}`), SEVERAL, t);
+  });
+
+  it('the parameter twice in the query, once percent-encoded → 400 several_tokens', async () => {
+    expectRefusal(await t.get(`/orders?access_token=${token}&access%5Ftoken=${token}`), SEVERAL, t);
+  });
+
+  it('a header token and another in the query under an encoded name → 400 several_tokens', async () => {
+    const another = t.mint({ sub: 'someone-else' });
+    expectRefusal(await t.get(`/orders?access%5Ftoken=${another}`, `Bearer ${token}`), SEVERAL, t);
+  });
+
+  it('the parameter as an Express 4 array (access_token[]) → 400 malformed_request', async () => {
+    expectRefusal(await t.get(`/orders?access_token[]=${token}`), MALFORMED_HEADER, t);
   });
 
   it('the parameter twice in a form body → 400 several_tokens', async () => {
