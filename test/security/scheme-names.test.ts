@@ -1,0 +1,96 @@
+/**
+ * Near misses of extraction: a valid token under a scheme that is not quite `Bearer`, header
+ * names as long as `Authorization`, and a form-body token next to a header token.
+ */
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectRefusal, invalidRequest, NO_CREDENTIALS, rawHead, startTarget, type Target } from './harness.js';
+
+const SEVERAL = invalidRequest('more than one bearer token in the request', 'several_tokens');
+
+/** `Bearer` with the letter at each position replaced: by the next letter, and by `x`. */
+const NEAR_MISSES = [...'Bearer'].flatMap((letter, i) =>
+  [String.fromCharCode(letter.charCodeAt(0) + 1), 'x'].map((other) => 'Bearer'.slice(0, i) + other + 'Bearer'.slice(i + 1)),
+);
+
+describe('scheme names', () => {
+  let t: Target;
+  let token: string;
+  beforeAll(async () => {
+    t = await startTarget();
+    token = t.mint();
+  });
+  afterAll(() => t.close());
+
+  it('the control: Bearer with the same token → 200', async () => {
+    await t.bearer(token).expect(200);
+  });
+
+  it('a valid token under Digest → 401 with a bare challenge', async () => {
+    expectRefusal(await t.get('/orders', `Digest ${token}`), NO_CREDENTIALS, t);
+  });
+
+  it.each(NEAR_MISSES)('a valid token under "%s" → 401 with a bare challenge', async (scheme) => {
+    expectRefusal(await t.get('/orders', `${scheme} ${token}`), NO_CREDENTIALS, t);
+  });
+
+  it.each(NEAR_MISSES)('"%s" alone → 401 with a bare challenge (not a malformed Bearer)', async (scheme) => {
+    expectRefusal(await t.get('/orders', scheme), NO_CREDENTIALS, t);
+  });
+});
+
+describe('headers as long as Authorization', () => {
+  let t: Target;
+  let token: string;
+  beforeAll(async () => {
+    t = await startTarget();
+    token = t.mint();
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['Cache-Control after it', [['Authorization', 'Bearer {token}'], ['Cache-Control', 'no-cache']]],
+    ['Cache-Control before it', [['Cache-Control', 'no-cache'], ['Authorization', 'Bearer {token}']]],
+    ['If-None-Match and Last-Modified around it', [['If-None-Match', '"x"'], ['Authorization', 'Bearer {token}'], ['Last-Modified', 'x']]],
+  ] as const)('%s: not a second Authorization → 200', async (_case, headers) => {
+    const res = await t.raw(rawHead('/orders', headers.map(([name, value]) => [name, value.replace('{token}', token)] as const)));
+    expect(res.status).toBe(200);
+  });
+
+  it('authorization and AUTHORIZATION (one name in two cases) → 400 several_tokens', async () => {
+    expectRefusal(await t.raw(rawHead('/orders', [['authorization', `Bearer ${token}`], ['AUTHORIZATION', `Bearer ${token}`]])), SEVERAL, t);
+  });
+});
+
+describe('a form-body token with allowBodyToken', () => {
+  let t: Target;
+  let token: string;
+  beforeAll(async () => {
+    t = await startTarget({ bearer: { allowBodyToken: true } });
+    token = t.mint();
+  });
+  afterAll(() => t.close());
+
+  const post = (contentType: string, body: string) => {
+    t.log.lines.length = 0;
+    return request(t.url).post('/orders').set('Content-Type', contentType).send(body);
+  };
+
+  it('a header token and a form-body token → 400 several_tokens', async () => {
+    const res = await post('application/x-www-form-urlencoded', `access_token=${token}`).set('Authorization', `Bearer ${token}`);
+    expectRefusal(res, SEVERAL, t);
+  });
+
+  it('a header token and a malformed form-body token → 400 several_tokens', async () => {
+    const res = await post('application/x-www-form-urlencoded', 'access_token=x').set('Authorization', `Bearer ${token}`);
+    expectRefusal(res, SEVERAL, t);
+  });
+
+  it.each([
+    'application/x-www-form-urlencoded',
+    'application/x-www-form-urlencoded; charset=UTF-8',
+    'Application/X-WWW-Form-URLEncoded',
+  ])('Content-Type %s → 200', async (contentType) => {
+    await post(contentType, `access_token=${token}`).expect(200, { ok: true });
+  });
+});
