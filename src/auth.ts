@@ -4,7 +4,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import { checkTokenSyntax, extractToken, type RequestLike } from './bearer/extract.js';
-import { resolveConfig, verificationFingerprint, type BearerAuthOptions, type ResolvedConfig } from './config.js';
+import type { BearerAuthOptions, ResolvedConfig } from './config/options.js';
+import { resolveConfig, verificationFingerprint } from './config/resolve.js';
 import { ConfigError, InsufficientScopeError } from './errors.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
 import type { KeySourceStatus } from './jwks/remote.js';

@@ -3,7 +3,7 @@
  * Discovery §4), checking that the document speaks for that exact issuer, then keeps its keys.
  */
 import type { CryptoKey } from 'jose';
-import { checkUrl } from '../option-checks.js';
+import { checkUrl } from '../config/checks.js';
 import { KeysFetchError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { fetchJson, FetchFailure } from './fetch.js';

@@ -2,7 +2,7 @@
  * A bounded GET of a JSON document (a JWKS or discovery metadata): time limit, size limit,
  * no downgrade to plain http through redirects, and failures reduced to a few safe kinds.
  */
-import { transportAllowed } from '../option-checks.js';
+import { transportAllowed } from '../http/transport.js';
 import { readBody, type BodyFailure } from '../http/read-body.js';
 
 export type FetchFailureKind =

@@ -4,7 +4,7 @@
  */
 import type { CryptoKey } from 'jose';
 import { LRUCache } from 'lru-cache';
-import type { Algorithm, ResolvedConfig } from '../config.js';
+import type { Algorithm, ResolvedConfig } from '../config/options.js';
 import { InvalidTokenError, KeysFetchError, KeysUnavailableError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { fetchJson, FetchFailure, type FetchLimits } from './fetch.js';
