@@ -4,13 +4,14 @@
  */
 import { LRUCache } from 'lru-cache';
 import { checkTokenSyntax, extractToken, type RequestLike } from './bearer/extract.js';
-import { resolveConfig, verificationFingerprint, type BearerAuthOptions, type ResolvedConfig } from './config.js';
+import type { BearerAuthOptions, ResolvedConfig } from './config/options.js';
+import { resolveConfig, verificationFingerprint } from './config/resolve.js';
 import { BearerError, ConfigError, InsufficientScopeError } from './errors.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
 import type { KeySourceStatus } from './jwks/remote.js';
 import { TokenVerifier } from './jwt/verify.js';
 import { createDefaultLogger, isRequestLogger, type BearerLogger } from './log.js';
-import { envOf, type Env } from './option-checks.js';
+import { envOf, type Env } from './config/checks.js';
 import { compileRequirement, satisfies, type ScopeRequirement } from './scopes.js';
 import type { AuthInfo, Claims } from './types.js';
 

@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { pino } from 'pino';
 import { createBearerAuth, type BearerAuth } from './auth.js';
-import type { BearerAuthOptions } from './config.js';
+import type { BearerAuthOptions } from './config/options.js';
 import { BearerError, ConfigError, KeysFetchError } from './errors.js';
 import { createClientCredentials, TokenError, TokenRequestError, TokenUnavailableError, type ClientCredentialsOptions } from './client/index.js';
 

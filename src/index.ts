@@ -5,8 +5,8 @@
 import type { AuthInfo } from './types.js';
 
 export { createBearerAuth, requireToken, type BearerAuth } from './auth.js';
-export type { BearerAuthOptions, KeyCacheOptions, VerifiedTokenCacheOptions, ResolvedConfig, Algorithm } from './config.js';
-export { SUPPORTED_ALGORITHMS } from './config.js';
+export type { BearerAuthOptions, KeyCacheOptions, VerifiedTokenCacheOptions, ResolvedConfig, Algorithm } from './config/options.js';
+export { SUPPORTED_ALGORITHMS } from './config/options.js';
 export {
   BearerError,
   MissingTokenError,

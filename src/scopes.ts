@@ -3,7 +3,7 @@
  * Requirements are compiled once; matching compares whole scope names, never substrings.
  */
 import { ConfigError } from './errors.js';
-import { describe, ownList, ownProperties } from './option-checks.js';
+import { kindOf, ownList, ownProperties } from './config/checks.js';
 
 /**
  * What a route requires:
@@ -40,7 +40,7 @@ export function checkScopes(list: readonly unknown[], option: string): readonly 
     if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
       throw new ConfigError(
         option,
-        `has an invalid scope ${typeof scope === 'string' ? JSON.stringify(scope) : describe(scope)}: a scope is a non-empty string of printable ASCII without spaces, quotes or backslashes`,
+        `has an invalid scope ${typeof scope === 'string' ? JSON.stringify(scope) : kindOf(scope)}: a scope is a non-empty string of printable ASCII without spaces, quotes or backslashes`,
       );
     }
   }

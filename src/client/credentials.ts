@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { originAndPath } from '../http/follow.js';
-import { transportAllowed } from '../option-checks.js';
+import { transportAllowed } from '../http/transport.js';
 import { TokenUnavailableError } from './errors.js';
 import { resolveClientOptions, type ClientCredentialsOptions, type ResolvedClientConfig } from './options.js';
 import { requestToken, type AccessToken, type IssuedToken } from './token-endpoint.js';

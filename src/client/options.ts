@@ -1,14 +1,30 @@
 /**
- * Options of the client-credentials token client, their environment variables and defaults,
- * validated once into a frozen config. The secret is returned apart, never inside the config.
+ * Options of the client-credentials token client, the table their names, env vars and defaults
+ * come from, validated once, top-down, into a frozen config. The secret is returned apart.
  */
+import {
+  appIdOf,
+  checkUrl,
+  envOf,
+  flag,
+  hasControlCharacter,
+  kindOf,
+  loggerOf,
+  MAX_TIMER_SECONDS,
+  number,
+  numbers,
+  ownOptions,
+  reader,
+  type Reader,
+  tenantOrigin,
+  type Env,
+  type Given,
+  type NumberSpec,
+  type OptionSpec,
+} from '../config/checks.js';
 import { ConfigError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { checkScopes } from '../scopes.js';
-import {
-  APP_ID_ENV, appIdOf, bool, checkUrl, describe, duration, envOf, integer, loggerOf, MAX_TIMER_SECONDS, optionOrEnv, ownProperties,
-  plainObject, TENANT_URL_ENV, tenantOrigin, type Env,
-} from '../option-checks.js';
 
 /** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
 export type ClientAuthMethod = 'body' | 'basic';
@@ -64,108 +80,118 @@ export interface ResolvedClientConfig {
   readonly logger: BearerLogger;
 }
 
-const KNOWN_OPTIONS = new Set<string>([
-  'tenantUrl', 'appId', 'tokenUrl', 'clientId', 'clientSecret', 'scope', 'authMethod', 'expirySkew', 'timeout',
-  'retry', 'logger', 'allowInsecureHttp', 'env',
-]);
+/** Every option, in the order it is resolved (a missing or extra name is a compile error). */
+const OPTIONS = {
+  env: {},
+  allowInsecureHttp: { default: false },
+  tenantUrl: { env: 'CYBERARK_TENANT_URL' },
+  appId: { env: 'CYBERARK_APP_ID' },
+  tokenUrl: {},
+  clientId: { env: 'CYBERARK_CLIENT_ID' },
+  clientSecret: { env: 'CYBERARK_CLIENT_SECRET' },
+  scope: {},
+  authMethod: { default: 'body' },
+  expirySkew: { default: 60 },
+  // A longer timer fires at once (Node clamps it to 1 ms), so every request would time out.
+  timeout: { default: 5, greaterThan: 0, max: MAX_TIMER_SECONDS },
+  retry: {},
+  logger: {},
+} as const satisfies Record<keyof ClientCredentialsOptions, OptionSpec>;
 
-const ENV = {
-  tenantUrl: TENANT_URL_ENV,
-  appId: APP_ID_ENV,
-  clientId: 'CYBERARK_CLIENT_ID',
-  clientSecret: 'CYBERARK_CLIENT_SECRET',
-} as const;
-
-/** Ids and secrets go into a form or a header: no control characters. */
-const NO_CONTROL = /^[^\x00-\x1f\x7f]+$/;
-
-/** An option, else its env var (trimmed; empty counts as unset). */
-function pick(options: ClientCredentialsOptions, env: Env, key: keyof typeof ENV): unknown {
-  return optionOrEnv(options[key], env, key, ENV[key]).value;
-}
-
-function scopeList(value: unknown): readonly string[] {
-  if (value === undefined) return Object.freeze([]);
-  let list: unknown[];
-  if (typeof value === 'string') list = value.split(' ').filter((s) => s !== '');
-  else if (Array.isArray(value)) list = value;
-  else throw new ConfigError('scope', `must be a space-separated string or an array of scopes, got ${describe(value)}`);
-  return checkScopes(list, 'scope');
-}
-
-function tokenUrlOf(options: ClientCredentialsOptions, env: Env, allowInsecureHttp: boolean): string {
-  if (options.tokenUrl !== undefined) {
-    const url = checkUrl(options.tokenUrl, 'tokenUrl', undefined, allowInsecureHttp);
-    return url.href;
-  }
-  const tenant = pick(options, env, 'tenantUrl');
-  const app = pick(options, env, 'appId');
-  if (tenant === undefined) {
-    throw new ConfigError('tenantUrl', 'is required (or tokenUrl): tokens are requested at ${tenantUrl}/oauth2/token/${appId}', ENV.tenantUrl);
-  }
-  const origin = tenantOrigin(tenant, allowInsecureHttp);
-  if (app === undefined) {
-    throw new ConfigError('appId', 'is required with tenantUrl: tokens are requested at ${tenantUrl}/oauth2/token/${appId}', ENV.appId);
-  }
-  return `${origin}/oauth2/token/${encodeURIComponent(appIdOf(app))}`;
-}
+const RETRY = {
+  attempts: { default: 3, integer: true, min: 1, max: 10 },
+  maxElapsed: { default: 10, greaterThan: 0, max: MAX_TIMER_SECONDS },
+} as const satisfies Record<keyof TokenRetryOptions, NumberSpec>;
 
 /**
  * Validates the options (falling back to `CYBERARK_*` env vars). Throws a ConfigError naming the
  * option; its messages describe a wrong secret by type only, never by value.
  */
-export function resolveClientOptions(given: ClientCredentialsOptions = {}): { config: ResolvedClientConfig; clientSecret: string } {
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    throw new ConfigError('options', `must be an object, got ${describe(given)}`);
-  }
-  const options: ClientCredentialsOptions = ownProperties(given);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, 'is not an option of createClientCredentials (check its spelling)');
-  }
+export function resolveClientOptions(given: ClientCredentialsOptions = {}): {
+  config: ResolvedClientConfig;
+  clientSecret: string;
+} {
+  const options = ownOptions(given, OPTIONS, 'createClientCredentials');
   const env = envOf(options.env);
-  const allowInsecureHttp = bool(options.allowInsecureHttp, 'allowInsecureHttp');
-
-  const tokenUrl = tokenUrlOf(options, env, allowInsecureHttp);
-
-  const clientId = pick(options, env, 'clientId');
-  if (clientId === undefined) {
-    throw new ConfigError('clientId', "is required: the login of the CyberArk service user (an OAuth confidential client)", ENV.clientId);
-  }
-  if (typeof clientId !== 'string' || !NO_CONTROL.test(clientId)) {
-    throw new ConfigError('clientId', `must be a non-empty string without control characters, got ${describe(clientId)}`, ENV.clientId);
-  }
-  // Read from the option as given: a secret may legitimately start or end with a space.
-  const clientSecret = options.clientSecret !== undefined ? options.clientSecret : env[ENV.clientSecret] || undefined;
-  if (clientSecret === undefined) {
-    throw new ConfigError('clientSecret', "is required: the service user's password", ENV.clientSecret);
-  }
-  if (typeof clientSecret !== 'string' || !NO_CONTROL.test(clientSecret)) {
-    throw new ConfigError('clientSecret', `must be a non-empty string without control characters, got ${describe(clientSecret)}`, ENV.clientSecret);
-  }
-
-  const authMethod = options.authMethod ?? 'body';
-  if (authMethod !== 'body' && authMethod !== 'basic') {
-    throw new ConfigError('authMethod', `must be "body" or "basic", got ${typeof authMethod === 'string' ? JSON.stringify(authMethod) : describe(authMethod)}`);
-  }
-
-  const retry = plainObject(options.retry, 'retry', ['attempts', 'maxElapsed']);
-
-  const logger = loggerOf(options.logger, env);
-
+  const read = reader(options, env, OPTIONS);
+  const allowInsecureHttp = flag(read('allowInsecureHttp'));
+  const tokenUrl = tokenUrlOf(read, allowInsecureHttp);
+  const clientId = clientIdOf(read('clientId'));
+  const clientSecret = clientSecretOf(options.clientSecret, env);
   const config: ResolvedClientConfig = Object.freeze({
     tokenUrl,
     clientId,
-    scopes: scopeList(options.scope),
-    authMethod,
-    expirySkew: duration(options.expirySkew, 'expirySkew', 60)!,
-    // A longer timer fires at once (Node clamps it to 1 ms), so every request would time out.
-    timeout: duration(options.timeout, 'timeout', 5, { exclusiveMin: true, max: MAX_TIMER_SECONDS })!,
-    retry: Object.freeze({
-      attempts: integer(retry.attempts, 'retry.attempts', 3, 1, 10),
-      maxElapsed: duration(retry.maxElapsed, 'retry.maxElapsed', 10, { exclusiveMin: true, max: MAX_TIMER_SECONDS })!,
-    }),
+    scopes: scopeList(read('scope')),
+    authMethod: authMethodOf(read('authMethod')),
+    expirySkew: number(read('expirySkew')),
+    timeout: number(read('timeout')),
+    retry: numbers(read('retry'), RETRY),
     allowInsecureHttp,
-    logger,
+    logger: loggerOf(read('logger'), env),
   });
   return { config, clientSecret };
+}
+
+/** `tokenUrl` as given, else CyberArk's token endpoint of the tenant and app. */
+function tokenUrlOf(read: Reader<typeof OPTIONS>, allowInsecureHttp: boolean): string {
+  const given = read('tokenUrl');
+  if (given.value !== undefined) return checkUrl(given.value, given.option, undefined, allowInsecureHttp).href;
+  // With a tokenUrl, tenantUrl and appId are unused and left unchecked.
+  const tenant = read('tenantUrl');
+  const app = read('appId');
+  if (tenant.value === undefined) {
+    throw new ConfigError(
+      'tenantUrl',
+      'is required (or tokenUrl): tokens are requested at ${tenantUrl}/oauth2/token/${appId}',
+      tenant.spec.env,
+    );
+  }
+  const origin = tenantOrigin(tenant, allowInsecureHttp);
+  if (app.value === undefined) {
+    throw new ConfigError(
+      'appId',
+      'is required with tenantUrl: tokens are requested at ${tenantUrl}/oauth2/token/${appId}',
+      app.spec.env,
+    );
+  }
+  return `${origin}/oauth2/token/${encodeURIComponent(appIdOf(app))}`;
+}
+
+function clientIdOf({ option, value, spec }: Given): string {
+  if (value === undefined) {
+    throw new ConfigError(option, 'is required: the login of the CyberArk service user (an OAuth confidential client)', spec.env);
+  }
+  if (typeof value !== 'string' || value === '' || hasControlCharacter(value)) {
+    throw new ConfigError(option, `must be a non-empty string without control characters, got ${kindOf(value)}`, spec.env);
+  }
+  return value;
+}
+
+/** Read as given, not trimmed: a secret may legitimately start or end with a space. */
+function clientSecretOf(given: unknown, env: Env): string {
+  const envVar = OPTIONS.clientSecret.env;
+  const secret = given !== undefined ? given : env[envVar] || undefined;
+  if (secret === undefined) throw new ConfigError('clientSecret', "is required: the service user's password", envVar);
+  if (typeof secret !== 'string' || secret === '' || hasControlCharacter(secret)) {
+    throw new ConfigError('clientSecret', `must be a non-empty string without control characters, got ${kindOf(secret)}`, envVar);
+  }
+  return secret;
+}
+
+function scopeList({ option, value }: Given): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  let list: unknown[];
+  if (typeof value === 'string') list = value.split(' ').filter((s) => s !== '');
+  else if (Array.isArray(value)) list = value;
+  else throw new ConfigError(option, `must be a space-separated string or an array of scopes, got ${kindOf(value)}`);
+  return checkScopes(list, option);
+}
+
+function authMethodOf({ option, value, spec }: Given<typeof OPTIONS.authMethod>): ClientAuthMethod {
+  const authMethod = value ?? spec.default;
+  if (authMethod !== 'body' && authMethod !== 'basic') {
+    const shown = typeof authMethod === 'string' ? JSON.stringify(authMethod) : kindOf(authMethod);
+    throw new ConfigError(option, `must be "body" or "basic", got ${shown}`);
+  }
+  return authMethod;
 }

@@ -2,7 +2,7 @@
  * An outgoing request that follows redirects itself, so that every hop, not only the last, is held
  * to the transport rule: https, or plain http to loopback or with `allowInsecureHttp`.
  */
-import { transportAllowed } from '../option-checks.js';
+import { transportAllowed } from './transport.js';
 
 interface Common {
   readonly headers: Readonly<Record<string, string>>;

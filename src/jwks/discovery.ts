@@ -2,7 +2,7 @@
  * Finds an issuer's JWKS URL from `${issuer}/.well-known/openid-configuration` (OpenID Connect
  * Discovery §4), checking that the document speaks for that exact issuer, then keeps its keys.
  */
-import { checkUrl } from '../option-checks.js';
+import { checkUrl } from '../config/checks.js';
 import { KeysFetchError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { fetchJson, FetchFailure } from './fetch.js';

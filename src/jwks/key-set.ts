@@ -4,7 +4,7 @@
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
-import type { Algorithm } from '../config.js';
+import type { Algorithm } from '../config/options.js';
 import type { RefusalReason } from '../errors.js';
 import { FetchFailure } from './fetch.js';
 

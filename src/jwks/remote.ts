@@ -3,7 +3,7 @@
  * time, refresh ahead of expiry, a cooldown on unknown key ids, and stale-if-error on outages.
  */
 import { LRUCache } from 'lru-cache';
-import type { Algorithm, ResolvedConfig } from '../config.js';
+import type { Algorithm, ResolvedConfig } from '../config/options.js';
 import { InvalidTokenError, KeysFetchError, KeysUnavailableError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { fetchJson, FetchFailure, type FetchLimits } from './fetch.js';

@@ -3,7 +3,7 @@
  * `jose` checks the signature and claims; we choose the key and turn its errors into reasons.
  */
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTVerifyOptions } from 'jose';
-import type { ResolvedConfig } from '../config.js';
+import type { ResolvedConfig } from '../config/options.js';
 import { BearerError, InvalidTokenError, type RefusalReason } from '../errors.js';
 import { DiscoveredKeySet } from '../jwks/discovery.js';
 import { remoteKeySet, type KeySource, type KeySourceStatus } from '../jwks/remote.js';

@@ -1,0 +1,175 @@
+/**
+ * The options of `createBearerAuth()`, the config they resolve into, and the table every list
+ * about them is derived from: known names, env vars, defaults, bounds, what the verifier shares.
+ */
+import { DEFAULT_REALM } from '../errors.js';
+import type { BearerLogger } from '../log.js';
+import { MAX_TIMER_SECONDS, type NumberSpec, type OptionSpec } from './checks.js';
+
+/** JWS algorithms a resource server may accept from an asymmetric JWKS. */
+export const SUPPORTED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+/** How the signing keys are fetched and kept. Durations in seconds. */
+export interface KeyCacheOptions {
+  /** How long a fetched key set is used before it is refreshed (capped by `Cache-Control: max-age`). Default 600. */
+  maxAge?: number | undefined;
+  /** Least time between two fetches caused by unknown key ids, and the longest back-off after a failure. Default 30, at least 1. */
+  cooldown?: number | undefined;
+  /** Time limit of one fetch. Default 5. */
+  timeout?: number | undefined;
+  /** How long the last good key set stays in use while refreshes fail. Default 3600. */
+  staleIfError?: number | undefined;
+  /** Largest JWKS or discovery document accepted, in bytes. Default 262144 (256 KiB). */
+  maxBytes?: number | undefined;
+}
+
+export interface VerifiedTokenCacheOptions {
+  /** Most verified tokens kept; 0 turns the cache off. Default 10000. */
+  max?: number | undefined;
+}
+
+export interface BearerAuthOptions {
+  /** Tenant base URL, e.g. `https://abc1234.id.cyberark.cloud`. Env `CYBERARK_TENANT_URL`. */
+  tenantUrl?: string | undefined;
+  /** Application ID of the OAuth2 Server app. Env `CYBERARK_APP_ID`. */
+  appId?: string | undefined;
+  /** Accepted `iss` values, compared exactly. Env `CYBERARK_ISSUER` (comma-separated). Default `${tenantUrl}/${appId}/`. */
+  issuer?: string | readonly string[] | undefined;
+  /** JWKS URL. Env `CYBERARK_JWKS_URI`. Default `${tenantUrl}/OAuth2/Keys/${appId}`, else discovered from the issuer. */
+  jwksUri?: string | undefined;
+  /** Accepted `aud` values. Env `CYBERARK_AUDIENCE` (comma-separated). Required. */
+  audience?: string | readonly string[] | undefined;
+  /** Accepted `alg` values. Default `['RS256']`. `none` and HMAC algorithms are refused. */
+  algorithms?: readonly Algorithm[] | undefined;
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 30. */
+  clockTolerance?: number | undefined;
+  /** Refuse tokens whose `iat` is older than this many seconds. Default: unset. */
+  maxTokenAge?: number | undefined;
+  /** Claim(s) holding the granted scopes, first present wins. Default `['scope', 'scp']`. */
+  scopeClaim?: string | readonly string[] | undefined;
+  /** Realm of the `WWW-Authenticate` challenge. Default `api`. */
+  realm?: string | undefined;
+  /** A pino logger (or any logger with the same methods). Default: pino at `LOG_LEVEL` (default `info`). */
+  logger?: BearerLogger | undefined;
+  /** `respond` (default): the middleware answers refusals itself. `next`: it passes a BearerError to `next()`. */
+  onError?: 'respond' | 'next' | undefined;
+  /** Accept `access_token` in the query string (RFC 6750 §2.3). Default false: such requests get 400. */
+  allowQueryToken?: boolean | undefined;
+  /** Accept `access_token` in a form-encoded body (RFC 6750 §2.2). Default false: such requests get 400. */
+  allowBodyToken?: boolean | undefined;
+  /** RFC 9068 profile: require `typ: at+jwt` and the claims `sub`, `client_id`, `iat`, `jti`. Default false (CyberArk tokens lack them). */
+  strict?: boolean | undefined;
+  /** Longest token accepted, in characters. Default 16384. */
+  maxTokenLength?: number | undefined;
+  /** Signing-key cache settings. */
+  keyCache?: KeyCacheOptions | undefined;
+  /** Cache of verified tokens (skips the signature check for a token already seen). */
+  tokenCache?: VerifiedTokenCacheOptions | undefined;
+  /** Allow `http:` URLs for hosts other than loopback. Default false. */
+  allowInsecureHttp?: boolean | undefined;
+  /** Where environment variables are read from. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+export interface ResolvedConfig {
+  readonly issuers: readonly string[];
+  readonly audiences: readonly string[];
+  /** The JWKS URL, or undefined when it is discovered from each issuer. */
+  readonly jwksUri: string | undefined;
+  readonly algorithms: readonly Algorithm[];
+  readonly clockTolerance: number;
+  readonly maxTokenAge: number | undefined;
+  readonly scopeClaims: readonly string[];
+  readonly realm: string;
+  readonly onError: 'respond' | 'next';
+  readonly allowQueryToken: boolean;
+  readonly allowBodyToken: boolean;
+  readonly strict: boolean;
+  readonly maxTokenLength: number;
+  readonly keyCache: Readonly<{ [K in keyof KeyCacheOptions]-?: number }>;
+  readonly tokenCache: Readonly<{ [K in keyof VerifiedTokenCacheOptions]-?: number }>;
+  readonly allowInsecureHttp: boolean;
+  readonly logger: BearerLogger;
+}
+
+/**
+ * Every option, in the order it is resolved (a missing or extra name is a compile error). Only
+ * these names are accepted; `env` names the variable read when the option is not given.
+ */
+export const OPTIONS = {
+  env: {},
+  allowInsecureHttp: { default: false },
+  tenantUrl: { env: 'CYBERARK_TENANT_URL' },
+  appId: { env: 'CYBERARK_APP_ID' },
+  issuer: { env: 'CYBERARK_ISSUER' },
+  jwksUri: { env: 'CYBERARK_JWKS_URI' },
+  audience: { env: 'CYBERARK_AUDIENCE' },
+  algorithms: { default: ['RS256'] as readonly Algorithm[] },
+  clockTolerance: { default: 30 },
+  maxTokenAge: { greaterThan: 0 },
+  scopeClaim: { default: ['scope', 'scp'] as readonly string[] },
+  realm: { default: DEFAULT_REALM },
+  onError: { default: 'respond' },
+  allowQueryToken: { default: false },
+  allowBodyToken: { default: false },
+  strict: { default: false },
+  maxTokenLength: { default: 16_384, integer: true, min: 64 },
+  keyCache: {},
+  tokenCache: {},
+  logger: {},
+} as const satisfies Record<keyof BearerAuthOptions, OptionSpec>;
+
+export const KEY_CACHE = {
+  maxAge: { default: 600, greaterThan: 0 },
+  // Without a floor, a flood of random key ids becomes a flood of JWKS fetches.
+  cooldown: { default: 30, min: 1 },
+  // A longer timer fires at once (Node clamps it to 1 ms), so every fetch would time out.
+  timeout: { default: 5, greaterThan: 0, max: MAX_TIMER_SECONDS },
+  staleIfError: { default: 3600 },
+  maxBytes: { default: 256 * 1024, integer: true, min: 1024 },
+} as const satisfies Record<keyof KeyCacheOptions, NumberSpec>;
+
+/** lru-cache allocates its index for `max` entries up front: beyond this, startup memory balloons. */
+const TOKEN_CACHE_LIMIT = 1_000_000;
+
+export const TOKEN_CACHE = {
+  max: { default: 10_000, integer: true, min: 0, max: TOKEN_CACHE_LIMIT },
+} as const satisfies Record<keyof VerifiedTokenCacheOptions, NumberSpec>;
+
+/**
+ * Which resolved settings the verifier is built from (`true`): instances equal in all of them
+ * share one verifier, so one key cache and one token cache. The others only shape the answer.
+ */
+export const FINGERPRINT = {
+  issuers: true,
+  audiences: true,
+  jwksUri: true,
+  algorithms: true,
+  clockTolerance: true,
+  maxTokenAge: true,
+  scopeClaims: true,
+  realm: false,
+  onError: false,
+  allowQueryToken: false,
+  allowBodyToken: false,
+  strict: true,
+  maxTokenLength: true,
+  keyCache: true,
+  tokenCache: true,
+  allowInsecureHttp: true,
+  // Shared verifiers log to one logger: auth.ts keys them by logger apart.
+  logger: false,
+} as const satisfies Record<keyof ResolvedConfig, boolean>;
