@@ -3,6 +3,6 @@
  * tenant. A local issuer on 127.0.0.1 serves CyberArk's endpoints and mints tokens.
  */
 export { createTestIssuer, type TestIssuer, type TestIssuerOptions, type BearerOptionsForIssuer } from './issuer.js';
-export { randomSecret, type TestClient } from './token-endpoint.js';
+export { randomSecret, type TestClient, type ResourceIndicators } from './token-endpoint.js';
 export type { Fault, Endpoint } from './faults.js';
 export type { MintOptions } from './signing.js';

@@ -1,13 +1,15 @@
 /**
  * A local stand-in for a CyberArk Identity tenant: a real HTTP server on 127.0.0.1 serving the
- * token, JWKS and discovery endpoints, minting CyberArk-shaped tokens, with faults on demand.
+ * token, JWKS and discovery endpoints (OpenID and RFC 8414, for MCP clients), minting
+ * CyberArk-shaped tokens, with faults on demand.
  */
 import type { JsonWebKey } from 'node:crypto';
 import { Faults, type Endpoint, type Fault } from './faults.js';
 import { KeyRing } from './keys.js';
+import { authorizationServerMetadata, openIdConfiguration } from './metadata.js';
 import { IssuerServer, sendJson } from './server.js';
 import { minter, type MintOptions } from './signing.js';
-import { Clients, tokenEndpoint, type TestClient } from './token-endpoint.js';
+import { Clients, tokenEndpoint, type ResourceIndicators, type TestClient } from './token-endpoint.js';
 
 export interface TestIssuerOptions {
   /** Application ID, the last path segment of every endpoint. Default `test-app`. */
@@ -22,6 +24,15 @@ export interface TestIssuerOptions {
   tokenLifetime?: number;
   /** Port to listen on. Default 0 (a free one). */
   port?: number;
+  /**
+   * What the token endpoint does with RFC 8707's `resource` parameter, which MCP clients send.
+   * `'audience'` (default): every `resource` must be an absolute URI without a fragment and equal,
+   * as written, to one of `audience`; the token's `aud` is then the requested resource (a list
+   * when several are asked for) instead of the whole `audience`. Anything else is refused with
+   * 400 `invalid_target`. `'ignore'`: the parameter is ignored and `aud` stays `audience`, as a
+   * server without RFC 8707 support does. What CyberArk itself does is not documented.
+   */
+  resourceIndicators?: ResourceIndicators;
 }
 
 export interface BearerOptionsForIssuer {
@@ -40,7 +51,12 @@ export interface TestIssuer {
   readonly audience: string | readonly string[];
   readonly tokenUrl: string;
   readonly jwksUri: string;
+  /** OpenID Connect Discovery document, `${url}/${appId}/.well-known/openid-configuration`. */
   readonly discoveryUrl: string;
+  /** RFC 8414 metadata, `${url}/.well-known/oauth-authorization-server/${appId}`: where MCP clients look first. */
+  readonly authorizationServerMetadataUrl: string;
+  /** `${url}/OAuth2/Authorize/${appId}`, named by the metadata; answers 400 `unsupported_response_type`. */
+  readonly authorizationUrl: string;
   /** Options for `createBearerAuth()` / `requireToken()` that trust this issuer. */
   readonly options: BearerOptionsForIssuer;
   /** Key id of the current signing key. */
@@ -50,6 +66,7 @@ export interface TestIssuer {
   /** Requests received by each endpoint (faulty answers included). */
   readonly jwksFetches: number;
   readonly tokenRequests: number;
+  /** Both metadata documents together. */
   readonly discoveryFetches: number;
   /**
    * Signs a token. Claims default to a CyberArk client-credentials token (iss, aud, sub,
@@ -79,6 +96,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   if (!/^[A-Za-z0-9._~-]+$/.test(appId)) {
     throw new TypeError('createTestIssuer: appId must be URL-safe (letters, digits, . _ ~ -)');
   }
+  const resourceIndicators = options.resourceIndicators ?? 'audience';
+  if (resourceIndicators !== 'audience' && resourceIndicators !== 'ignore') {
+    throw new TypeError("createTestIssuer: resourceIndicators must be 'audience' or 'ignore'");
+  }
   const audience = options.audience ?? appId;
   const lifetime = options.tokenLifetime ?? 3600;
   const clients = new Clients();
@@ -92,23 +113,28 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const jwksUri = `${url}/OAuth2/Keys/${appId}`;
   const tokenUrl = `${url}/oauth2/token/${appId}`;
   const discoveryUrl = `${url}/${appId}/.well-known/openid-configuration`;
+  // RFC 8414 §3.1: the well-known segment goes before the issuer's path, its trailing slash dropped.
+  const authorizationServerMetadataUrl = `${url}/.well-known/oauth-authorization-server/${appId}`;
+  const authorizationUrl = `${url}/OAuth2/Authorize/${appId}`;
   const mint = minter({ issuer, audience, appId, lifetime }, keys);
+  const metadata = { issuer, authorizationUrl, tokenUrl, jwksUri, scopes: () => clients.scopes() };
 
   let jwksCacheControl: string | undefined;
   server.route('jwks', jwksUri, ['GET', 'HEAD'], (_req, res) =>
     sendJson(res, 200, keys.jwks(), jwksCacheControl ? { 'Cache-Control': jwksCacheControl } : {}),
   );
-  server.route('discovery', discoveryUrl, ['GET'], (_req, res) =>
-    sendJson(res, 200, {
-      issuer,
-      jwks_uri: jwksUri,
-      token_endpoint: tokenUrl,
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
-      id_token_signing_alg_values_supported: ['RS256'],
+  server.route('discovery', discoveryUrl, ['GET'], (_req, res) => sendJson(res, 200, openIdConfiguration(metadata)));
+  server.route('discovery', authorizationServerMetadataUrl, ['GET'], (_req, res) =>
+    sendJson(res, 200, authorizationServerMetadata(metadata)),
+  );
+  server.route(null, authorizationUrl, undefined, (_req, res) =>
+    sendJson(res, 400, {
+      error: 'unsupported_response_type',
+      error_description: 'the test issuer grants tokens by client credentials only',
     }),
   );
-  server.route('token', tokenUrl, undefined, tokenEndpoint({ appId, lifetime, clients, mint }));
+  const audiences = typeof audience === 'string' ? [audience] : [...audience];
+  server.route('token', tokenUrl, undefined, tokenEndpoint({ appId, lifetime, clients, mint, resourceIndicators, audiences }));
 
   return {
     url,
@@ -118,6 +144,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     tokenUrl,
     jwksUri,
     discoveryUrl,
+    authorizationServerMetadataUrl,
+    authorizationUrl,
     options: Object.freeze({ tenantUrl: url, appId, audience, issuer, jwksUri }),
     get kid() {
       return keys.current.kid;

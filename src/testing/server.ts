@@ -9,7 +9,8 @@ import type { Endpoint, Faults } from './faults.js';
 export type Answer = (req: IncomingMessage, res: ServerResponse) => void;
 
 interface Route {
-  readonly endpoint: Endpoint;
+  /** Null: neither counted nor faultable. */
+  readonly endpoint: Endpoint | null;
   /** Methods served; any other gets the 404 an unknown path gets. Undefined: all. */
   readonly methods: readonly string[] | undefined;
   readonly answer: Answer;
@@ -56,7 +57,7 @@ export class IssuerServer {
   }
 
   /** Serves `endpoint` at the path of `url`, in any letter case (as CyberArk does). */
-  route(endpoint: Endpoint, url: string, methods: readonly string[] | undefined, answer: Answer): void {
+  route(endpoint: Endpoint | null, url: string, methods: readonly string[] | undefined, answer: Answer): void {
     this.#routes.set(new URL(url).pathname.toLowerCase(), { endpoint, methods, answer });
   }
 
@@ -80,6 +81,7 @@ export class IssuerServer {
       sendJson(res, 404, { error: 'not_found' });
       return;
     }
+    if (route.endpoint === null) return route.answer(req, res);
     this.#requests[route.endpoint]++;
     this.#faults.serve(route.endpoint, req, res, () => route.answer(req, res));
   }

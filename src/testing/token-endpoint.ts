@@ -1,6 +1,7 @@
 /**
  * The token endpoint: confidential clients authenticate (form body or HTTP Basic) for a
- * client_credentials token with the scopes they may have, or get an RFC 6749 §5.2 error.
+ * client_credentials token with the scopes they may have, for the RFC 8707 resources they name,
+ * or get an RFC 6749 §5.2 error.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -39,7 +40,15 @@ export class Clients {
   get(clientId: string): Client | undefined {
     return this.#byId.get(clientId);
   }
+
+  /** Every scope some client may request, in registration order. */
+  scopes(): string[] {
+    return [...new Set([...this.#byId.values()].flatMap((c) => c.scopes ?? []))];
+  }
 }
+
+/** What the endpoint does with RFC 8707's `resource`; see `TestIssuerOptions.resourceIndicators`. */
+export type ResourceIndicators = 'audience' | 'ignore';
 
 export interface TokenEndpointSetup {
   /** Realm of the Basic challenge. */
@@ -48,6 +57,9 @@ export interface TokenEndpointSetup {
   readonly lifetime: number;
   readonly clients: Clients;
   readonly mint: Mint;
+  readonly resourceIndicators: ResourceIndicators;
+  /** The audiences a `resource` may name. */
+  readonly audiences: readonly string[];
 }
 
 /** An RFC 6749 §5.2 error answer. */
@@ -82,12 +94,13 @@ async function answer(setup: TokenEndpointSetup, req: IncomingMessage, res: Serv
     sendJson(res, status, { error, error_description: description }, { ...NO_STORE, ...headers });
     return;
   }
-  const { scope } = granted;
+  const { scope, audience } = granted;
   const token = setup.mint({
     ...granted.client.claims,
     sub: granted.client.subject,
     unique_name: granted.client.clientId,
     ...(scope ? { scope } : {}),
+    ...(audience ? { aud: audience } : {}),
   });
   sendJson(
     res,
@@ -97,8 +110,15 @@ async function answer(setup: TokenEndpointSetup, req: IncomingMessage, res: Serv
   );
 }
 
-/** The client and the scope it is granted, or why not. */
-async function grant(setup: TokenEndpointSetup, req: IncomingMessage): Promise<{ client: Client; scope: string } | Refusal> {
+interface Grant {
+  readonly client: Client;
+  readonly scope: string;
+  /** The `aud` the requested resources ask for; undefined: the issuer's audience. */
+  readonly audience: string | string[] | undefined;
+}
+
+/** The client, the scope it is granted and the resources it may address, or why not. */
+async function grant(setup: TokenEndpointSetup, req: IncomingMessage): Promise<Grant | Refusal> {
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   const text = await readBody(req, BODY_LIMIT);
   if (text === undefined) return invalidRequest('request body too large');
@@ -122,7 +142,26 @@ async function grant(setup: TokenEndpointSetup, req: IncomingMessage): Promise<{
   if (requested.some((s) => !allowed.includes(s))) {
     return new Refusal(400, 'invalid_scope', 'requested scope is not allowed for this client');
   }
-  return { client, scope: [...new Set(requested)].join(' ') };
+  const audience = setup.resourceIndicators === 'ignore' ? undefined : targetAudience(setup, form.getAll('resource'));
+  if (audience instanceof Refusal) return audience;
+  return { client, scope: [...new Set(requested)].join(' '), audience };
+}
+
+/**
+ * RFC 8707 §2: each `resource` is an absolute URI without a fragment, and the token is for it.
+ * Here a resource must be one of the issuer's audiences, as written: an authorization server
+ * only mints tokens for resources it knows.
+ */
+function targetAudience(setup: TokenEndpointSetup, resources: string[]): string | string[] | undefined | Refusal {
+  if (resources.length === 0) return undefined;
+  for (const resource of resources) {
+    if (!URL.canParse(resource) || resource.includes('#')) {
+      return new Refusal(400, 'invalid_target', 'resource must be an absolute URI without a fragment');
+    }
+    if (!setup.audiences.includes(resource)) return new Refusal(400, 'invalid_target', 'resource is not known to this issuer');
+  }
+  const unique = [...new Set(resources)];
+  return unique.length === 1 ? unique[0] : unique;
 }
 
 /** RFC 6749 §2.3.1: the client's id and secret, in the form body or as HTTP Basic, not both. */
