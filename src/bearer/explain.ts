@@ -1,6 +1,6 @@
 /**
  * Why a token is accepted or refused, for a log line or a support tool. The verdict is the real
- * request pipeline's (`authenticate()`); the details set what the token says (decoded, unverified)
+ * request pipeline's (`authenticate()`); the details put what the token says (decoded, unverified)
  * next to what the configuration expects, and never include the token itself.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -10,7 +10,13 @@ import { discoveryUrl } from '../jwks/discovery.js';
 import { compileRequirement, type CompiledRequirement, type ScopeRequirement } from '../scopes.js';
 import type { AuthInfo } from '../types.js';
 
-/** The checks of a request, in the order it runs them. */
+/**
+ * The checks of a request, in the order it runs them: `syntax` (RFC 6750 token characters),
+ * `structure` (a signed JWT, not too large), `algorithm`, `keys` (signing keys at hand), `key` (the
+ * token's among them), `signature`, `type` (strict profile only), `claims` (required ones present
+ * and well-formed), `issuer`, `audience`, `not_before`, `expiry`, `age` (with `maxTokenAge` only),
+ * `issued_at` (not in the future), `scopes` (when `explain()` is given required scopes).
+ */
 export type CheckName =
   | 'syntax'
   | 'structure'
@@ -30,7 +36,7 @@ export type CheckName =
 
 export interface ExplanationCheck {
   readonly check: CheckName;
-  /** `true` passed, `false` failed (the refusal's reason), `undefined` not reached. */
+  /** `true` passed, `false` failed (the refusal's reason), `undefined` not reached (absent in JSON). */
   readonly ok: boolean | undefined;
   /** What the token has (unverified): a JSON value, a date, or a description. */
   readonly found?: string;
@@ -40,21 +46,34 @@ export interface ExplanationCheck {
   readonly hint?: string;
 }
 
-export interface Explanation {
-  /** Whether the API would accept the token (with the `required` scopes). */
-  readonly valid: boolean;
-  /** The answer the API would give, when it refuses the token. */
-  readonly refusal?: {
+/** What `auth.explain()` finds: the verdict, then the details. Narrow it on `valid`. */
+export type Explanation = AcceptedExplanation | RefusedExplanation;
+
+export interface AcceptedExplanation extends ExplanationDetails {
+  /** The API would accept the token (with the `required` scopes). */
+  readonly valid: true;
+  /** What `req.auth` would hold, but the token. */
+  readonly auth: Pick<AuthInfo, 'clientId' | 'subject' | 'scopes' | 'expiresAt'>;
+  readonly refusal?: undefined;
+}
+
+export interface RefusedExplanation extends ExplanationDetails {
+  /** The API would refuse the token. */
+  readonly valid: false;
+  /** How the API would answer. */
+  readonly refusal: {
     readonly status: number;
     readonly error: OAuthErrorCode;
     readonly reason: RefusalReason;
     readonly description: string;
   };
-  /** What `req.auth` would hold (but the token), when valid. */
-  readonly auth?: Pick<AuthInfo, 'clientId' | 'subject' | 'scopes' | 'expiresAt'>;
-  /** The token's header: verified when valid, else decoded only. Absent if it cannot be decoded. */
+  readonly auth?: undefined;
+}
+
+interface ExplanationDetails {
+  /** The token's header: verified when valid, else decoded only. Absent if it does not decode. */
   readonly header?: Readonly<Record<string, unknown>>;
-  /** The token's claims: verified when valid, else decoded only. Absent if they cannot be decoded. */
+  /** The token's claims: verified when valid, else decoded only. Absent if they do not decode. */
   readonly claims?: Readonly<Record<string, unknown>>;
   /** Each check the configuration runs, in order: those before the failed one passed. */
   readonly checks: readonly ExplanationCheck[];
@@ -121,36 +140,34 @@ type Details = { readonly [K in 'found' | 'expected' | 'hint']?: string | undefi
 export async function explainToken(auth: Target, token: string, required?: ScopeRequirement): Promise<Explanation> {
   if (typeof token !== 'string') throw new TypeError('explain() takes the token string');
   const requirement = compileRequirement(required);
-  let info: AuthInfo<object> | undefined;
-  let refusal: BearerError | undefined;
+  let outcome: { readonly info: AuthInfo<object> } | { readonly refusal: BearerError };
   try {
     // Through the same extraction as a request's Authorization header, then verify and scopes.
-    info = await auth.authenticate({ headers: { authorization: `Bearer ${token}` } }, required);
+    outcome = { info: await auth.authenticate({ headers: { authorization: `Bearer ${token}` } }, required) };
   } catch (error) {
     if (!(error instanceof BearerError)) throw error;
-    refusal = error;
+    outcome = { refusal: error };
   }
-  const { header, claims } = info
-    ? { header: info.header as Json, claims: info.claims as Json }
-    : decode(token, auth.config.maxTokenLength);
+  const refusal = 'refusal' in outcome ? outcome.refusal : undefined;
+  const { header, claims } =
+    'info' in outcome
+      ? { header: outcome.info.header as Json, claims: outcome.info.claims as Json }
+      : decode(token, auth.config.maxTokenLength);
   const failed = refusal && FAILED_CHECK[refusal.reason];
-  const reached = reachedChecks(auth, failed, claims);
+  const passed = passedChecks(auth, failed, claims);
   const details = checkDetails(auth, token, header, claims, requirement, refusal?.reason);
   const checks = PIPELINE.filter((check) => applies(check, auth, required)).map((check): ExplanationCheck => ({
     check,
-    ok: check === failed ? false : reached.has(check) || undefined,
+    ok: check === failed ? false : passed.has(check) || undefined,
     ...withoutUndefined(details[check]),
   }));
-  return {
-    valid: info !== undefined,
-    ...(refusal && {
-      refusal: { status: refusal.status, error: refusal.error, reason: refusal.reason, description: refusal.description },
-    }),
-    ...(info && { auth: { clientId: info.clientId, subject: info.subject, scopes: info.scopes, expiresAt: info.expiresAt } }),
-    ...(header && { header }),
-    ...(claims && { claims }),
-    checks,
-  };
+  const rest = { ...(header && { header }), ...(claims && { claims }), checks };
+  if ('info' in outcome) {
+    const { clientId, subject, scopes, expiresAt } = outcome.info;
+    return { valid: true, auth: { clientId, subject, scopes, expiresAt }, ...rest };
+  }
+  const { status, error, reason, description } = outcome.refusal;
+  return { valid: false, refusal: { status, error, reason, description }, ...rest };
 }
 
 /** The token's header and claims without verifying them; nothing when it does not decode. */
@@ -179,7 +196,7 @@ function applies(check: CheckName, { config }: Target, required: ScopeRequiremen
 }
 
 /** The checks passed: all before the failed one, or every one when none failed. */
-function reachedChecks({ config }: Target, failed: CheckName | undefined, claims: Json | undefined): Set<CheckName> {
+function passedChecks({ config }: Target, failed: CheckName | undefined, claims: Json | undefined): Set<CheckName> {
   let end = failed === undefined ? PIPELINE.length : PIPELINE.indexOf(failed);
   // With a key source per issuer, an unknown `iss` is refused before the signature is checked.
   const routedByIssuer = config.jwksUri === undefined && config.issuers.length > 1;
