@@ -10,6 +10,24 @@ import { discoveryUrl } from '../jwks/discovery.js';
 import { compileRequirement, type CompiledRequirement, type ScopeRequirement } from '../scopes.js';
 import type { AuthInfo } from '../types.js';
 
+const PIPELINE = [
+  'syntax',
+  'structure',
+  'algorithm',
+  'keys',
+  'key',
+  'signature',
+  'type',
+  'claims',
+  'issuer',
+  'audience',
+  'not_before',
+  'expiry',
+  'age',
+  'issued_at',
+  'scopes',
+] as const;
+
 /**
  * The checks of a request, in the order it runs them: `syntax` (RFC 6750 token characters),
  * `structure` (a signed JWT, not too large), `algorithm`, `keys` (signing keys at hand), `key` (the
@@ -17,22 +35,7 @@ import type { AuthInfo } from '../types.js';
  * and well-formed), `issuer`, `audience`, `not_before`, `expiry`, `age` (with `maxTokenAge` only),
  * `issued_at` (not in the future), `scopes` (when `explain()` is given required scopes).
  */
-export type CheckName =
-  | 'syntax'
-  | 'structure'
-  | 'algorithm'
-  | 'keys'
-  | 'key'
-  | 'signature'
-  | 'type'
-  | 'claims'
-  | 'issuer'
-  | 'audience'
-  | 'not_before'
-  | 'expiry'
-  | 'age'
-  | 'issued_at'
-  | 'scopes';
+export type CheckName = (typeof PIPELINE)[number];
 
 export interface ExplanationCheck {
   readonly check: CheckName;
@@ -78,24 +81,6 @@ interface ExplanationDetails {
   /** Each check the configuration runs, in order: those before the failed one passed. */
   readonly checks: readonly ExplanationCheck[];
 }
-
-const PIPELINE: readonly CheckName[] = [
-  'syntax',
-  'structure',
-  'algorithm',
-  'keys',
-  'key',
-  'signature',
-  'type',
-  'claims',
-  'issuer',
-  'audience',
-  'not_before',
-  'expiry',
-  'age',
-  'issued_at',
-  'scopes',
-];
 
 /** The check each refusal fails. */
 const FAILED_CHECK = {
