@@ -16,7 +16,7 @@ export default defineConfig([
   },
   {
     // The `cyberark-bearer` command: one ESM file; its shebang makes tsup mark it executable.
-    entry: { cli: 'src/cli.ts' },
+    entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
     dts: false,
     sourcemap: true,

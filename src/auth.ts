@@ -7,6 +7,7 @@ import { checkTokenSyntax, extractToken, type RequestLike } from './bearer/extra
 import type { BearerAuthOptions, ResolvedConfig } from './config/options.js';
 import { resolveConfig, verificationFingerprint } from './config/resolve.js';
 import { BearerError, ConfigError, InsufficientScopeError } from './errors.js';
+import { explainToken, type Explanation } from './bearer/explain.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
 import type { KeySourceStatus } from './jwks/remote.js';
 import { TokenVerifier } from './jwt/verify.js';
@@ -36,6 +37,19 @@ export interface BearerAuth<C extends object = Claims> {
   status(): Record<string, KeySourceStatus>;
   /** `req.auth` as set by this instance's middleware, typed with your claims. Throws if absent. */
   authOf(req: { auth?: unknown }): AuthInfo<C>;
+  /**
+   * Why a token would be accepted or refused, for a log line or a support tool. Runs exactly the
+   * checks of a request (`Authorization: Bearer <token>`, then `required` scopes) and lists each
+   * check (passed, failed or not reached) with what the token says, decoded but unverified, what
+   * the configuration expects and a hint. Never includes the token. Resolves for any string;
+   * rejects only for a token that is not a string (TypeError) or an invalid `required` (ConfigError).
+   *
+   * ```ts
+   * const why = await auth.explain(token, 'orders.read');
+   * if (!why.valid) logger.info({ refusal: why.refusal, failed: why.checks.find((c) => c.ok === false) }, 'token refused');
+   * ```
+   */
+  explain(token: string, required?: ScopeRequirement): Promise<Explanation>;
 }
 
 /**
@@ -92,7 +106,7 @@ function checkOneRequirement(count: number, where: string): void {
 export function createBearerAuth<C extends object = Claims>(options?: BearerAuthOptions): BearerAuth<C> {
   const config = resolveConfig(options);
   const verifier = verifierFor(config, envOf(options?.env));
-  return Object.freeze({
+  const bearerAuth: BearerAuth<C> = Object.freeze({
     config,
     requireToken(required?: ScopeRequirement, ...extra: unknown[]): BearerMiddleware {
       checkOneRequirement(1 + extra.length, 'requireToken');
@@ -121,7 +135,9 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
       if (!auth) throw new Error('cyberark-bearer: req.auth is not set: is this route behind requireToken()?');
       return auth as unknown as AuthInfo<C>;
     },
+    explain: (token: string, required?: ScopeRequirement) => explainToken(bearerAuth, token, required),
   });
+  return bearerAuth;
 }
 
 /**

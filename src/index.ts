@@ -25,6 +25,7 @@ export type { BearerLogger } from './log.js';
 export type { ScopeRequirement } from './scopes.js';
 export type { AuthInfo, Claims, CustomClaims, StandardClaims, TokenHeader } from './types.js';
 export { sendRefusal } from './bearer/respond.js';
+export type { AcceptedExplanation, CheckName, Explanation, ExplanationCheck, RefusedExplanation } from './bearer/explain.js';
 
 declare global {
   // Express's request type is global (namespace Express); this types `req.auth` on every route.

@@ -18,7 +18,7 @@ export interface Run {
 export type Cli = (args: string[], env?: Record<string, string>, input?: string, command?: string[]) => Promise<Run>;
 
 /**
- * Bundles src/cli.ts before the calling file's tests and removes the bundle after them. Each file
+ * Bundles src/cli/main.ts before the calling file's tests and removes the bundle after them. Each file
  * and run gets its own folder: test files run side by side, and node_modules may be shared.
  */
 export function useCli(name: string): Cli {
@@ -28,7 +28,7 @@ export function useCli(name: string): Cli {
   for (const variable of Object.keys(baseEnv)) if (variable.startsWith('CYBERARK_') || variable === 'LOG_LEVEL') delete baseEnv[variable];
   beforeAll(async () => {
     // Bundled from source once, as the build does: a run then costs ~0.2 s instead of tsx's ~0.7 s.
-    await build({ entry: { cli: 'src/cli.ts' }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, clean: true });
+    await build({ entry: { cli: 'src/cli/main.ts' }, outDir, format: ['esm'], platform: 'node', target: 'node20', config: false, silent: true, clean: true });
   });
   afterAll(() => rm(outDir, { recursive: true, force: true }));
   return (args, env = {}, input, command = [process.execPath, `${outDir}cli.js`]) =>

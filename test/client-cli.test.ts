@@ -49,7 +49,7 @@ describe.concurrent('cyberark-bearer --help', () => {
   });
 
   it('runs from source with tsx too', async () => {
-    const run = await cli(['--help'], {}, undefined, ['node_modules/.bin/tsx', 'src/cli.ts']);
+    const run = await cli(['--help'], {}, undefined, ['node_modules/.bin/tsx', 'src/cli/main.ts']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: cyberark-bearer <command>/);
   });

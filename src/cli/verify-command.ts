@@ -1,0 +1,275 @@
+/**
+ * `cyberark-bearer verify`: the verdict of `auth.explain()` on a token, for people or as JSON.
+ * The token comes from stdin or the environment; an argument works, with a warning.
+ */
+import { createBearerAuth, type BearerAuth } from '../auth.js';
+import type { CheckName, Explanation, ExplanationCheck, RefusedExplanation } from '../bearer/explain.js';
+import type { BearerAuthOptions, ResolvedConfig } from '../config/options.js';
+import { ConfigError } from '../errors.js';
+import type { ScopeRequirement } from '../scopes.js';
+import {
+  APP_ID_FLAG,
+  configProblem,
+  EXIT,
+  HELP_FLAG,
+  helpText,
+  parseCommandLine,
+  parseSeconds,
+  splitScopes,
+  TENANT_URL_FLAG,
+  UsageError,
+  type Command,
+  type FlagTable,
+} from './flags.js';
+import { commandLogger, formatEpochSeconds, printable, type Io } from './output.js';
+
+/** Where `verify` finds the token when no argument names it. */
+const TOKEN_VARIABLE = 'CYBERARK_ACCESS_TOKEN';
+
+export const VERIFY_COMMAND = {
+  name: 'verify',
+  summary: 'Check a token exactly as requireToken() would, and say why it is refused',
+  usage: '[-] [options]',
+  about: `Verifies a token as requireToken() would with the same options (signature against the JWKS,
+issuer, audience, expiry, scopes), prints the verdict and, when refused, why.
+The token is read from stdin with "-"; with no argument, from ${TOKEN_VARIABLE}, else from
+stdin when it is not a terminal. A leading "Bearer " is ignored. A token given as the argument
+works too, with a warning: other users of the machine can see it in the process list.`,
+  flags: {
+    'tenant-url': TENANT_URL_FLAG,
+    'app-id': APP_ID_FLAG,
+    audience: {
+      type: 'string',
+      multiple: true,
+      value: '<aud>',
+      help: 'Accepted audience (repeatable)',
+      env: 'CYBERARK_AUDIENCE',
+      option: 'audience',
+    },
+    issuer: {
+      type: 'string',
+      multiple: true,
+      value: '<iss>',
+      help: 'Accepted issuer (repeatable)',
+      env: 'CYBERARK_ISSUER',
+      option: 'issuer',
+    },
+    'jwks-uri': { type: 'string', value: '<url>', help: 'JWKS URL', env: 'CYBERARK_JWKS_URI', option: 'jwksUri' },
+    scope: {
+      type: 'string',
+      multiple: true,
+      value: '<scope>',
+      help: 'Required scope (repeatable: all of them)',
+      option: ['scopes', 'scopes.allOf'],
+    },
+    'any-scope': {
+      type: 'string',
+      multiple: true,
+      value: '<scope>',
+      help: 'Required scope (repeatable: any of them)',
+      option: 'scopes.anyOf',
+    },
+    algorithm: {
+      type: 'string',
+      multiple: true,
+      value: '<alg>',
+      help: 'Accepted algorithm (repeatable; default RS256)',
+      option: 'algorithms',
+    },
+    'clock-tolerance': {
+      type: 'string',
+      value: '<s>',
+      help: 'Leeway for exp, nbf and iat (default 30)',
+      option: 'clockTolerance',
+    },
+    'max-token-age': { type: 'string', value: '<s>', help: 'Refuse tokens whose iat is older', option: 'maxTokenAge' },
+    strict: { type: 'boolean', help: 'RFC 9068 profile (CyberArk tokens do not meet it)', option: 'strict' },
+    'allow-insecure-http': {
+      type: 'boolean',
+      help: 'Allow http: URLs on hosts other than loopback',
+      option: 'allowInsecureHttp',
+    },
+    json: { type: 'boolean', help: 'Print the verdict as JSON' },
+    verbose: { type: 'boolean', help: 'Log key fetches (pino, on stderr)' },
+    help: HELP_FLAG,
+  },
+  epilogue: `Exit code 0 when the token would be accepted, 1 when it would be refused.
+
+Examples:
+  cyberark-bearer token --scope orders.read | cyberark-bearer verify --audience orders-api --scope orders.read
+  printf %s "$TOKEN" | cyberark-bearer verify - --audience orders-api
+  ${TOKEN_VARIABLE}=$TOKEN cyberark-bearer verify --audience orders-api
+`,
+} as const satisfies Command<FlagTable>;
+
+export async function verifyCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, VERIFY_COMMAND);
+  if (values.help) {
+    io.out(helpText(VERIFY_COMMAND));
+    return EXIT.ok;
+  }
+  const token = readToken(positionals, io);
+  const required = scopeRequirement(splitScopes(values.scope), splitScopes(values['any-scope']));
+  const options: BearerAuthOptions = {
+    tenantUrl: values['tenant-url'],
+    appId: values['app-id'],
+    audience: values.audience,
+    issuer: values.issuer,
+    jwksUri: values['jwks-uri'],
+    algorithms: values.algorithm as BearerAuthOptions['algorithms'],
+    clockTolerance: parseSeconds(values['clock-tolerance'], '--clock-tolerance'),
+    maxTokenAge: parseSeconds(values['max-token-age'], '--max-token-age'),
+    strict: values.strict,
+    allowInsecureHttp: values['allow-insecure-http'],
+    logger: commandLogger(values.verbose, io),
+    env: io.env,
+  };
+  let auth: BearerAuth;
+  let explanation: Explanation;
+  try {
+    auth = createBearerAuth(options);
+    explanation = await auth.explain(token, required);
+  } catch (error) {
+    // The options, or the scope requirement (checked before the token is).
+    if (error instanceof ConfigError) throw configProblem(error, VERIFY_COMMAND);
+    throw error;
+  }
+  if (values.json) io.out(`${JSON.stringify(verdictJson(explanation, auth.config))}\n`);
+  else io.out(`${verdictLines(explanation, auth.config).join('\n')}\n`);
+  return explanation.valid ? EXIT.ok : EXIT.refused;
+}
+
+/**
+ * The token from stdin or the environment. An argument still works, but the process list shows
+ * it to every user of the machine for the whole run, hence the warning.
+ */
+function readToken(positionals: string[], io: Io): string {
+  if (positionals.length > 1) {
+    throw new UsageError(
+      `verify: takes one token, got ${positionals.length} arguments (pipe it to "verify -", or pass it in ${TOKEN_VARIABLE})`,
+    );
+  }
+  const [argument] = positionals;
+  let token: string | undefined;
+  if (argument === '-') {
+    token = io.stdin();
+  } else if (argument !== undefined) {
+    io.err(
+      `cyberark-bearer verify: warning: other users can see a token on the command line; pipe it to "verify -" or pass it in ${TOKEN_VARIABLE}\n`,
+    );
+    token = argument;
+  } else {
+    const fromEnv = Object.hasOwn(io.env, TOKEN_VARIABLE) ? io.env[TOKEN_VARIABLE] : undefined;
+    // Empty counts as unset, as for the CYBERARK_* configuration variables.
+    token = fromEnv || (io.stdinIsTerminal ? undefined : io.stdin());
+  }
+  token = token?.trim().replace(/^bearer\s+/i, '');
+  if (!token) {
+    throw new UsageError(
+      `verify: the token to verify is missing: pipe it to "cyberark-bearer verify -", or pass it in ${TOKEN_VARIABLE}`,
+    );
+  }
+  return token;
+}
+
+/** What `--scope` (all of) or `--any-scope` ask for. */
+function scopeRequirement(all: string[] | undefined, any: string[] | undefined): ScopeRequirement | undefined {
+  if (all && any) throw new UsageError('verify: give --scope (all of) or --any-scope (any of), not both');
+  if (all) return all;
+  if (any) return { anyOf: any };
+  return undefined;
+}
+
+function verdictJson(e: Explanation, config: ResolvedConfig): Record<string, unknown> {
+  if (!e.valid) return { valid: false, ...e.refusal, details: refusalDetails(e, config) };
+  const { clientId, subject, scopes, expiresAt } = e.auth;
+  return {
+    valid: true,
+    clientId: clientId ?? null,
+    subject: subject ?? null,
+    scopes,
+    expiresAt,
+    header: e.header,
+    claims: e.claims,
+  };
+}
+
+function verdictLines(e: Explanation, config: ResolvedConfig): string[] {
+  if (!e.valid) {
+    const { description, reason, status, error } = e.refusal;
+    return [
+      `invalid: ${description}`,
+      `  reason    ${reason} (the API would answer ${status} ${error})`,
+      ...refusalDetails(e, config).map((line) => `  ${line}`),
+    ];
+  }
+  const { clientId, subject, scopes, expiresAt } = e.auth;
+  const claims = e.claims ?? {};
+  return [
+    'valid: the API would accept this token',
+    `  client    ${printable(clientId ?? '(none)')}`,
+    `  subject   ${printable(subject ?? '(none)')}`,
+    `  scopes    ${printable(scopes.join(' ') || '(none)')}`,
+    `  issuer    ${printable(String(claims.iss))}`,
+    `  audience  ${printable([claims.aud].flat().join(', '))}`,
+    `  expires   ${formatEpochSeconds(expiresAt)}`,
+  ];
+}
+
+/** What the token says next to what was expected, for the refusal's reason: the answer to "why a 401?". */
+function refusalDetails(e: RefusedExplanation, config: ResolvedConfig): string[] {
+  return detailLines(e, config).map(printable);
+}
+
+function detailLines(e: RefusedExplanation, config: ResolvedConfig): string[] {
+  const check = (name: CheckName): ExplanationCheck | undefined => e.checks.find((c) => c.check === name);
+  const found = (name: CheckName) => check(name)?.found ?? '(absent)';
+  const expected = (name: CheckName) => check(name)?.expected ?? '';
+  const hint = (name: CheckName, label = 'hint     ') => {
+    const text = check(name)?.hint;
+    return text === undefined ? [] : [`${label} ${text}`];
+  };
+  const claimDate = (claim: string) => {
+    const value = e.claims !== undefined && Object.hasOwn(e.claims, claim) ? e.claims[claim] : undefined;
+    return typeof value === 'number' ? formatEpochSeconds(value) : undefined;
+  };
+  const { clockTolerance, maxTokenAge } = config;
+  switch (e.refusal.reason) {
+    case 'token_expired': {
+      const exp = claimDate('exp');
+      return exp ? [`expired   ${exp}, clock tolerance ${clockTolerance}s`] : [];
+    }
+    case 'token_not_yet_valid': {
+      const nbf = claimDate('nbf');
+      return nbf ? [`not before ${nbf}, clock tolerance ${clockTolerance}s`] : [];
+    }
+    case 'issued_in_future': {
+      const iat = claimDate('iat');
+      return iat ? [`issued    ${iat}: ${check('issued_at')?.hint ?? ''}`] : [];
+    }
+    case 'token_too_old': {
+      const iat = claimDate('iat');
+      return iat ? [`issued    ${iat}, maximum age ${maxTokenAge ?? '?'}s`] : [];
+    }
+    case 'unexpected_issuer':
+      return [`token iss ${found('issuer')}`, `accepted  ${expected('issuer')}`, ...hint('issuer')];
+    case 'unexpected_audience':
+      return [`token aud ${found('audience')}`, `accepted  ${expected('audience')}`];
+    case 'algorithm_not_allowed':
+      return [`token alg ${found('algorithm')}`, `accepted  ${expected('algorithm')}`];
+    case 'unknown_key':
+    case 'bad_signature':
+    case 'key_mismatch':
+      return [`token kid ${found('key')}`, `keys      ${expected('key')}`, ...hint('signature')];
+    case 'insufficient_scope':
+      return [`token     ${found('scopes')}`, `required  ${expected('scopes')}`];
+    case 'not_a_jwt':
+      return hint('structure');
+    case 'missing_expiry':
+      return hint('claims');
+    case 'keys_unavailable':
+      return hint('keys', 'keys     ');
+    default:
+      return [];
+  }
+}
