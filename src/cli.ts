@@ -8,7 +8,7 @@ import { isatty } from 'node:tty';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { pino } from 'pino';
-import { createBearerAuth, type BearerAuth } from './auth.js';
+import { createBearerAuth, type BearerAuth } from './create-bearer-auth.js';
 import type { BearerAuthOptions } from './config.js';
 import { BearerError, ConfigError, KeysFetchError } from './errors.js';
 import { createClientCredentials, TokenError, TokenRequestError, TokenUnavailableError, type ClientCredentialsOptions } from './client/index.js';
