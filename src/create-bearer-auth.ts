@@ -1,14 +1,16 @@
 /**
- * The public entry points: `createBearerAuth()` binds a validated config to a shared verifier;
- * `requireToken()` is the one-liner that reads the environment.
+ * The public entry points: `createBearerAuth()` assembles config → key sources → verifier →
+ * middleware; `requireToken()` is the one-liner that reads the environment.
  */
 import { LRUCache } from 'lru-cache';
 import { checkTokenSyntax, extractToken, type RequestLike } from './bearer/extract.js';
 import { resolveConfig, verificationFingerprint, type BearerAuthOptions, type ResolvedConfig } from './config.js';
 import { BearerError, ConfigError, InsufficientScopeError } from './errors.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
-import type { KeySourceStatus } from './jwks/remote.js';
-import { TokenVerifier } from './jwt/verify.js';
+import { DiscoveredKeySet } from './jwks/discovery.js';
+import type { RemoteSettings } from './jwks/fetch-policy.js';
+import { remoteKeySet, type KeySourceStatus } from './jwks/remote.js';
+import { TokenVerifier, type IssuerRule } from './jwt/verify.js';
 import { createDefaultLogger, isRequestLogger, type BearerLogger } from './log.js';
 import { envOf, type Env } from './option-checks.js';
 import { compileRequirement, satisfies, type ScopeRequirement } from './scopes.js';
@@ -61,10 +63,40 @@ function verifierFor(config: ResolvedConfig, env: Env): TokenVerifier {
   const id = `${loggerId}:${verificationFingerprint(config)}`;
   let verifier = verifiers.get(id);
   if (!verifier) {
-    verifier = new TokenVerifier(logger === config.logger ? config : Object.freeze({ ...config, logger }));
+    const { algorithms, clockTolerance, maxTokenAge, strict, scopeClaims, maxTokenLength, tokenCache } = config;
+    const issuers = issuerRules(config, logger);
+    verifier = new TokenVerifier({
+      issuers,
+      algorithms,
+      clockTolerance,
+      maxTokenAge,
+      strict,
+      scopeClaims,
+      maxTokenLength,
+      tokenCache,
+      logger,
+    });
     verifiers.set(id, verifier);
   }
   return verifier;
+}
+
+/**
+ * Every configured issuer with the configured audiences, and its keys: from the JWKS URL (one key
+ * set for all, shared process-wide), else from the issuer's own discovery document.
+ */
+function issuerRules(config: ResolvedConfig, logger: BearerLogger): IssuerRule[] {
+  const settings: RemoteSettings = {
+    algorithms: config.algorithms,
+    keyCache: config.keyCache,
+    allowInsecureHttp: config.allowInsecureHttp,
+  };
+  const shared = config.jwksUri !== undefined ? remoteKeySet(config.jwksUri, settings, logger) : undefined;
+  return config.issuers.map((issuer) => ({
+    issuer,
+    audiences: config.audiences,
+    keys: shared ?? new DiscoveredKeySet(issuer, settings, logger),
+  }));
 }
 
 const warnedLoggers = new WeakSet<BearerLogger>();

@@ -39,10 +39,7 @@ export function createMiddleware(verifier: TokenVerifier, requirement: CompiledR
 
   const accept = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void, auth: AuthInfo): void => {
     if (requirement.mode !== 'none' && !satisfies(auth.scopes, requirement)) {
-      const error = new InsufficientScopeError(requirement.challenge);
-      error.subject = auth.subject;
-      error.kid = auth.header.kid;
-      refuse(req, res, next, error);
+      refuse(req, res, next, new InsufficientScopeError(requirement.challenge, { subject: auth.subject, kid: auth.header.kid }));
       return;
     }
     req.auth = auth;
