@@ -1,11 +1,12 @@
 /**
  * The public entry points: `createBearerAuth()` assembles config → key sources → verifier →
- * middleware; `requireToken()` is the one-liner that reads the environment.
+ * request pipeline → middleware; `requireToken()` is the one-liner that reads the environment.
  */
 import { LRUCache } from 'lru-cache';
-import { checkTokenSyntax, extractToken, type RequestLike } from './bearer/extract.js';
+import { BearerAuthenticator } from './bearer/authenticate.js';
+import type { RequestLike } from './bearer/extract.js';
 import { resolveConfig, verificationFingerprint, type BearerAuthOptions, type ResolvedConfig } from './config.js';
-import { BearerError, ConfigError, InsufficientScopeError } from './errors.js';
+import { BearerError, ConfigError } from './errors.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
 import { DiscoveredKeySet } from './jwks/discovery.js';
 import type { RemoteSettings } from './jwks/fetch-policy.js';
@@ -13,7 +14,7 @@ import { remoteKeySet, type KeySourceStatus } from './jwks/remote.js';
 import { TokenVerifier, type IssuerRule } from './jwt/verify.js';
 import { createDefaultLogger, isRequestLogger, type BearerLogger } from './log.js';
 import { envOf, type Env } from './option-checks.js';
-import { compileRequirement, satisfies, type ScopeRequirement } from './scopes.js';
+import { compileRequirement, type ScopeRequirement } from './scopes.js';
 import type { AuthInfo, Claims } from './types.js';
 
 export interface BearerAuth<C extends object = Claims> {
@@ -123,11 +124,18 @@ function checkOneRequirement(count: number, where: string): void {
 export function createBearerAuth<C extends object = Claims>(options?: BearerAuthOptions): BearerAuth<C> {
   const config = resolveConfig(options);
   const verifier = verifierFor(config, envOf(options?.env));
+  const authenticator = new BearerAuthenticator(verifier, config);
+  const middleware = {
+    realm: config.realm,
+    onError: config.onError,
+    logger: config.logger,
+    fallbackLogger: verifier.config.logger,
+  };
   return Object.freeze({
     config,
     requireToken(required?: ScopeRequirement, ...extra: unknown[]): BearerMiddleware {
       checkOneRequirement(1 + extra.length, 'requireToken');
-      return createMiddleware(verifier, compileRequirement(required), config);
+      return createMiddleware(authenticator, compileRequirement(required), middleware);
     },
     verify: (token: string) => {
       if (typeof token !== 'string') return Promise.reject(new TypeError('verify() takes the token string'));
@@ -136,11 +144,7 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
     async authenticate(req: RequestLike, required?: ScopeRequirement): Promise<AuthInfo<C>> {
       const requirement = compileRequirement(required);
       try {
-        const token = extractToken(req, config);
-        checkTokenSyntax(token);
-        const auth = await verifier.verify<C>(token);
-        if (!satisfies(auth.scopes, requirement)) throw new InsufficientScopeError(requirement.challenge);
-        return auth;
+        return (await authenticator.authenticate(req, requirement)) as AuthInfo<C>;
       } catch (error) {
         throw error instanceof BearerError ? error.withRealm(config.realm) : error;
       }
