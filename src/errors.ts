@@ -74,6 +74,14 @@ export type OAuthErrorCode =
 
 export const DEFAULT_REALM = 'api';
 
+/** What a refusal may carry for the log line besides its reason (`cause` as for any Error). */
+export interface RefusalOptions extends ErrorOptions {
+  /** `sub` of the token, only once its signature was verified. */
+  readonly subject?: string | undefined;
+  /** `kid` of the token header, only when short and printable. */
+  readonly kid?: string | undefined;
+}
+
 /**
  * Base of every refusal. Carries what an HTTP layer needs (`status`, `headers`, `body`), so an
  * app's own error handler, or another framework, can answer exactly as the middleware would.
@@ -92,18 +100,20 @@ export abstract class BearerError extends Error {
   /** For http-errors-style handlers (Express's finalhandler reads these). */
   readonly expose = true;
   /** `sub` of the token, when its signature was verified. For logs; never sent to the client. */
-  subject: string | undefined;
+  readonly subject: string | undefined;
   /** `kid` of the token header, when short and printable. For logs; never sent to the client. */
-  kid: string | undefined;
+  readonly kid: string | undefined;
   /** The realm of `headers`: the configured one on errors from an instance (see `withRealm`). */
   readonly realm: string = DEFAULT_REALM;
 
-  constructor(reason: RefusalReason, options?: ErrorOptions) {
+  constructor(reason: RefusalReason, options?: RefusalOptions) {
     const description = DESCRIPTIONS[reason];
     super(description, options);
     this.name = new.target.name;
     this.reason = reason;
     this.description = description;
+    this.subject = options?.subject;
+    this.kid = options?.kid;
   }
 
   get statusCode(): number {
@@ -179,8 +189,8 @@ export class InsufficientScopeError extends BearerError {
   readonly error = 'insufficient_scope';
   /** The scopes the route requires, space-separated (validated at construction). */
   readonly scope: string;
-  constructor(scope: string) {
-    super('insufficient_scope');
+  constructor(scope: string, options?: RefusalOptions) {
+    super('insufficient_scope', options);
     this.scope = scope;
   }
   override challenge(realm: string): string {
@@ -201,7 +211,7 @@ export class KeysUnavailableError extends BearerError {
   readonly error = 'temporarily_unavailable';
   /** Seconds until the next attempt to fetch the keys. */
   readonly retryAfter: number;
-  constructor(retryAfter: number, options?: ErrorOptions) {
+  constructor(retryAfter: number, options?: RefusalOptions) {
     super('keys_unavailable', options);
     this.retryAfter = Math.max(1, Math.ceil(retryAfter));
   }

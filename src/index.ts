@@ -4,7 +4,7 @@
  */
 import type { AuthInfo } from './types.js';
 
-export { createBearerAuth, requireToken, type BearerAuth } from './auth.js';
+export { createBearerAuth, requireToken, type BearerAuth } from './create-bearer-auth.js';
 export type { BearerAuthOptions, KeyCacheOptions, VerifiedTokenCacheOptions, ResolvedConfig, Algorithm } from './config/options.js';
 export { SUPPORTED_ALGORITHMS } from './config/options.js';
 export {

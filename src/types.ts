@@ -11,7 +11,7 @@ export interface TokenHeader {
   readonly [parameter: string]: unknown;
 }
 
-/** Claims of a CyberArk Identity access token (see CYBERARK.md); only `iss`, `aud`, `exp` are guaranteed. */
+/** Claims of a CyberArk Identity access token; only `iss`, `aud`, `exp` are guaranteed. */
 export interface StandardClaims {
   readonly iss: string;
   readonly aud: string | readonly string[];

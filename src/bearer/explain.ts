@@ -4,7 +4,7 @@
  * next to what the configuration expects, and never include the token itself.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import type { BearerAuth } from '../auth.js';
+import type { BearerAuth } from '../create-bearer-auth.js';
 import { BearerError, type OAuthErrorCode, type RefusalReason } from '../errors.js';
 import { discoveryUrl } from '../jwks/discovery.js';
 import { compileRequirement, type CompiledRequirement, type ScopeRequirement } from '../scopes.js';

@@ -2,7 +2,7 @@
  * `cyberark-bearer verify`: the verdict of `auth.explain()` on a token, for people or as JSON.
  * The token comes from stdin or the environment; an argument works, with a warning.
  */
-import { createBearerAuth, type BearerAuth } from '../auth.js';
+import { createBearerAuth, type BearerAuth } from '../create-bearer-auth.js';
 import type { CheckName, Explanation, ExplanationCheck, RefusedExplanation } from '../bearer/explain.js';
 import type { BearerAuthOptions, ResolvedConfig } from '../config/options.js';
 import { ConfigError } from '../errors.js';

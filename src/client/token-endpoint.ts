@@ -37,7 +37,7 @@ const MAX_BACKOFF_MS = 2000;
 const MIN_ATTEMPT_MS = 100;
 
 /** A failure worth retrying. Internal: callers see TokenUnavailableError once retries are spent. */
-class PassingFailure extends Error {
+class RetryableFailure extends Error {
   constructor(
     readonly kind: TokenFailureKind,
     readonly problem: string,
@@ -109,7 +109,7 @@ async function readText(response: Response, signal: AbortSignal): Promise<string
   const read = await readBody(response, MAX_ANSWER_BYTES, signal);
   if (read.ok) return read.text;
   const kind = read.failure === 'too_large' ? 'invalid_response' : read.failure;
-  throw new PassingFailure(kind, BODY_FAILURE[read.failure], read.failure === 'too_large' ? response.status : undefined);
+  throw new RetryableFailure(kind, BODY_FAILURE[read.failure], read.failure === 'too_large' ? response.status : undefined);
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {
@@ -127,15 +127,15 @@ const HEADER_SAFE_TOKEN = /^[\x21-\x7e]+$/;
 const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
 
 function issued(body: Record<string, unknown> | undefined, config: ResolvedClientConfig, secret: string, sentAt: number, status: number): IssuedToken {
-  if (!body) throw new PassingFailure('invalid_response', 'the answer is not a JSON object', status);
+  if (!body) throw new RetryableFailure('invalid_response', 'the answer is not a JSON object', status);
   const token = body.access_token;
   if (typeof token !== 'string' || !HEADER_SAFE_TOKEN.test(token)) {
-    throw new PassingFailure('invalid_response', 'the answer has no usable access_token', status);
+    throw new RetryableFailure('invalid_response', 'the answer has no usable access_token', status);
   }
   const type = body.token_type;
   if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer')) {
     const shown = repeatsSecret(String(type), secret) ? '' : ` ${serverText(JSON.stringify(String(type)), 40)},`;
-    throw new PassingFailure('invalid_response', `token_type is${shown} not Bearer`, status);
+    throw new RetryableFailure('invalid_response', `token_type is${shown} not Bearer`, status);
   }
   let lifetime: number | undefined;
   const expiresIn = typeof body.expires_in === 'string' && /^\d+$/.test(body.expires_in) ? Number(body.expires_in) : body.expires_in;
@@ -186,7 +186,7 @@ function refusal(body: Record<string, unknown> | undefined, config: ResolvedClie
   return new TokenRequestError({ ...base, error, errorDescription: serverText(description, 300) });
 }
 
-/** One POST to the token endpoint. Throws TokenRequestError (final) or PassingFailure (retry). */
+/** One POST to the token endpoint. Throws TokenRequestError (final) or RetryableFailure (retry). */
 async function attempt(config: ResolvedClientConfig, secret: string, timeoutMs: number): Promise<IssuedToken> {
   const form = new URLSearchParams({ grant_type: 'client_credentials' });
   if (config.scopes.length > 0) form.set('scope', config.scopes.join(' '));
@@ -210,13 +210,13 @@ async function attempt(config: ResolvedClientConfig, secret: string, timeoutMs: 
   } catch (error) {
     if (error instanceof RedirectRefused) throw redirectRefused(config, error);
     // The cause (undici's) is dropped: it could describe the request.
-    if (signal.aborted) throw new PassingFailure('timeout', `no answer within ${Math.round(timeoutMs)} ms`);
-    throw new PassingFailure('network', 'connection failed');
+    if (signal.aborted) throw new RetryableFailure('timeout', `no answer within ${Math.round(timeoutMs)} ms`);
+    throw new RetryableFailure('network', 'connection failed');
   }
   try {
     const { status } = response;
     if (status === 408 || status === 429 || status >= 500) {
-      throw new PassingFailure('http_status', `HTTP ${status}`, status, retryAfterMs(response.headers.get('retry-after')));
+      throw new RetryableFailure('http_status', `HTTP ${status}`, status, retryAfterMs(response.headers.get('retry-after')));
     }
     const text = await readText(response, signal);
     const body = parseJson(text);
@@ -261,11 +261,11 @@ export async function requestToken(config: ResolvedClientConfig, secret: string)
         );
         throw error;
       }
-      let failure: PassingFailure;
-      if (error instanceof PassingFailure) failure = error;
+      let failure: RetryableFailure;
+      if (error instanceof RetryableFailure) failure = error;
       else {
         logger.warn(errorFacts(error), 'unexpected error during a token request');
-        failure = new PassingFailure('invalid_response', 'unexpected failure');
+        failure = new RetryableFailure('invalid_response', 'unexpected failure');
       }
       const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempts - 1));
       // Half fixed, half random: callers that failed together do not retry together.

@@ -1,14 +1,13 @@
 /**
- * The Express glue: extract, verify, check scopes, attach `req.auth`, or refuse. It touches
+ * The Express glue: runs the request pipeline, then attaches `req.auth` or refuses. It touches
  * only Node's request and response, so it runs under Express 4 and 5 (and Connect) alike.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extractToken, isB64Token, type ExtractOptions } from '../bearer/extract.js';
+import type { BearerAuthenticator } from '../bearer/authenticate.js';
 import { sendRefusal } from '../bearer/respond.js';
-import { BearerError, InsufficientScopeError, InvalidRequestError } from '../errors.js';
-import type { TokenVerifier } from '../jwt/verify.js';
+import { BearerError } from '../errors.js';
 import { errorFacts, type BearerLogger } from '../log.js';
-import { satisfies, type CompiledRequirement } from '../scopes.js';
+import type { CompiledRequirement } from '../scopes.js';
 import type { AuthInfo } from '../types.js';
 import { requestLogger } from './request-logger.js';
 
@@ -24,58 +23,56 @@ export type BearerRequest = IncomingMessage & {
 /** An Express (4 or 5) compatible middleware. */
 export type BearerMiddleware = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void) => void;
 
-export interface MiddlewareSettings extends ExtractOptions {
+export interface MiddlewareSettings {
   readonly realm: string;
   readonly onError: 'respond' | 'next';
+  /** The configured logger: refusals go to it (or to `req.log`) unless its bindings hold credentials. */
   readonly logger: BearerLogger;
+  /** Never a request's logger: refusals when the others cannot be used, and errors after the answer. */
+  readonly fallbackLogger: BearerLogger;
 }
 
-export function createMiddleware(verifier: TokenVerifier, requirement: CompiledRequirement, settings: MiddlewareSettings): BearerMiddleware {
+export function createMiddleware(
+  authenticator: BearerAuthenticator,
+  requirement: CompiledRequirement,
+  settings: MiddlewareSettings,
+): BearerMiddleware {
   const refuse = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void, error: BearerError): void => {
-    logRefusal(requestLogger(req, settings.logger, verifier.config.logger), req, error);
+    logRefusal(requestLogger(req, settings.logger, settings.fallbackLogger), req, error);
     if (settings.onError === 'next') next(error.withRealm(settings.realm));
     else sendRefusal(res, error, settings.realm);
   };
 
-  const accept = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void, auth: AuthInfo): void => {
-    if (requirement.mode !== 'none' && !satisfies(auth.scopes, requirement)) {
-      const error = new InsufficientScopeError(requirement.challenge);
-      error.subject = auth.subject;
-      error.kid = auth.header.kid;
+  return function requireToken(req, res, next) {
+    let outcome: AuthInfo | Promise<AuthInfo>;
+    try {
+      outcome = authenticator.authenticate(req, requirement) as AuthInfo | Promise<AuthInfo>;
+    } catch (error) {
+      if (!(error instanceof BearerError)) throw error;
       refuse(req, res, next, error);
       return;
     }
-    req.auth = auth;
-    next();
-  };
-
-  return function requireToken(req, res, next) {
-    let token: string;
-    try {
-      token = extractToken(req, settings);
-    } catch (error) {
-      refuse(req, res, next, error as BearerError);
-      return;
-    }
     // A token seen before is answered synchronously: no signature check, no promise.
-    const hit = verifier.cached(token);
-    if (hit !== undefined) {
-      accept(req, res, next, hit);
+    if (!(outcome instanceof Promise)) {
+      req.auth = outcome;
+      next();
       return;
     }
-    verifier.verifyUncached(token).then(
-      (auth) => accept(req, res, next, auth),
-      (error: unknown) => {
-        // Anything that verifies is a b64token, so its syntax is checked only on failure: a
-        // token outside RFC 6750's alphabet is a malformed request (400), not a bad token.
-        if (error instanceof BearerError && !isB64Token(token)) refuse(req, res, next, new InvalidRequestError('malformed_request'));
-        else if (error instanceof BearerError) refuse(req, res, next, error);
-        else next(error);
-      },
-    ).catch((error: unknown) => {
-      // Only reachable if next() itself throws; never let it become an unhandled rejection.
-      verifier.config.logger.error(errorFacts(error), 'error after bearer verification');
-    });
+    outcome
+      .then(
+        (auth) => {
+          req.auth = auth;
+          next();
+        },
+        (error: unknown) => {
+          if (error instanceof BearerError) refuse(req, res, next, error);
+          else next(error);
+        },
+      )
+      .catch((error: unknown) => {
+        // Only reachable if next() itself throws; never let it become an unhandled rejection.
+        settings.fallbackLogger.error(errorFacts(error), 'error after bearer verification');
+      });
   };
 }
 

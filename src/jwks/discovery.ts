@@ -7,7 +7,8 @@ import { KeysFetchError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
 import { fetchJson, FetchFailure } from './fetch.js';
 import type { KeySet, PublicKeyEntry } from './key-set.js';
-import { backoffMs, fetchLimits, keysUnavailable, remoteKeySet, type KeySource, type KeySourceStatus, type RemoteKeySet, type RemoteSettings } from './remote.js';
+import { backoffMs, fetchLimits, keysUnavailable, type RemoteSettings } from './fetch-policy.js';
+import { remoteKeySet, type KeySource, type KeySourceStatus, type RemoteKeySet } from './remote.js';
 
 export function discoveryUrl(issuer: string): string {
   return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;

@@ -6,7 +6,6 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Algorithm } from '../config/options.js';
 import type { RefusalReason } from '../errors.js';
-import { FetchFailure } from './fetch.js';
 
 type KeyType = 'RSA' | 'EC' | 'OKP';
 
@@ -57,6 +56,10 @@ function fits(entry: PublicKeyEntry, alg: string): boolean {
   return entry.alg === undefined || entry.alg === alg;
 }
 
+export type ParsedKeySet =
+  | { readonly ok: true; readonly set: KeySet; readonly skipped: number }
+  | { readonly ok: false; readonly problem: string };
+
 export class KeySet {
   readonly #byKid: ReadonlyMap<string, readonly PublicKeyEntry[]>;
   readonly #all: readonly PublicKeyEntry[];
@@ -85,12 +88,12 @@ export class KeySet {
   /**
    * Keeps the usable keys of a JWKS document: `use` absent or `sig`, `key_ops` (if any) allowing
    * `verify`, a type fitting one of `algorithms`, RSA moduli of 2048 bits or more.
-   * Throws a FetchFailure when the document is not a key set or holds no usable key.
+   * `problem` (ours, safe to log) says why a document is not a key set or holds no usable key.
    */
-  static parse(document: unknown, algorithms: readonly Algorithm[]): { set: KeySet; skipped: number } {
+  static parse(document: unknown, algorithms: readonly Algorithm[]): ParsedKeySet {
     const keys = (document as { keys?: unknown } | null)?.keys;
     if (typeof document !== 'object' || document === null || !Array.isArray(keys)) {
-      throw new FetchFailure('invalid_document', 'response is not a JSON Web Key Set (no "keys" array)');
+      return { ok: false, problem: 'response is not a JSON Web Key Set (no "keys" array)' };
     }
     const entries: PublicKeyEntry[] = [];
     let skipped = 0;
@@ -101,9 +104,9 @@ export class KeySet {
       else skipped++;
     }
     if (entries.length === 0) {
-      throw new FetchFailure('invalid_document', `key set has no usable signing key for ${algorithms.join(', ')}`);
+      return { ok: false, problem: `key set has no usable signing key for ${algorithms.join(', ')}` };
     }
-    return { set: new KeySet(entries), skipped };
+    return { ok: true, set: new KeySet(entries), skipped };
   }
 
   /** True when this set still holds `key` for that header: a cached verification stays valid. */

@@ -3,13 +3,16 @@
  * time, refresh ahead of expiry, a cooldown on unknown key ids, and stale-if-error on outages.
  */
 import { LRUCache } from 'lru-cache';
-import type { Algorithm, ResolvedConfig } from '../config/options.js';
-import { InvalidTokenError, KeysFetchError, KeysUnavailableError } from '../errors.js';
+import { InvalidTokenError, KeysFetchError, type KeysUnavailableError } from '../errors.js';
 import type { BearerLogger } from '../log.js';
-import { fetchJson, FetchFailure, type FetchLimits } from './fetch.js';
+import { fetchJson, FetchFailure } from './fetch.js';
+import { backoffMs, fetchLimits, keysUnavailable, type RemoteSettings } from './fetch-policy.js';
 import { KeySet, type PublicKeyEntry } from './key-set.js';
 
-/** Where the keys of a token come from: a JWKS URL, or one found through discovery. */
+/**
+ * Where the signing keys of an issuer's tokens come from, as the verifier is handed it: a JWKS URL
+ * (RemoteKeySet), one found through discovery (DiscoveredKeySet), or any other implementation.
+ */
 export interface KeySource {
   /** The key set usable now without waiting (see RemoteKeySet.usableSet), if any. */
   usableSet(now: number): KeySet | undefined;
@@ -34,30 +37,6 @@ export interface KeySourceStatus {
 
 /** Past this fraction of its lifetime a key set is refreshed in the background. */
 const REFRESH_AHEAD = 0.8;
-/** First back-off after a failed fetch; doubles up to the cooldown. */
-const FIRST_BACKOFF_MS = 1000;
-
-/** Wait before the next attempt after `failures` failed fetches in a row: 1 s doubling up to the cooldown. */
-export function backoffMs(failures: number, cooldownSeconds: number): number {
-  return Math.min(cooldownSeconds * 1000, FIRST_BACKOFF_MS * 2 ** Math.min(failures - 1, 16));
-}
-
-/** The 503 for requests that cannot wait for keys, retrying once the next attempt is due. */
-export function keysUnavailable(nextAttemptAt: number, now: number, cause: unknown): KeysUnavailableError {
-  return new KeysUnavailableError(Math.max(nextAttemptAt - now, FIRST_BACKOFF_MS) / 1000, { cause });
-}
-
-/** What bounds one fetch of a key set or a discovery document. */
-export function fetchLimits(settings: RemoteSettings): FetchLimits {
-  const { keyCache, allowInsecureHttp } = settings;
-  return { timeoutMs: keyCache.timeout * 1000, maxBytes: keyCache.maxBytes, allowInsecureHttp };
-}
-
-export interface RemoteSettings {
-  readonly algorithms: readonly Algorithm[];
-  readonly keyCache: ResolvedConfig['keyCache'];
-  readonly allowInsecureHttp: boolean;
-}
 
 export class RemoteKeySet implements KeySource {
   readonly url: string;
@@ -154,7 +133,9 @@ export class RemoteKeySet implements KeySource {
     this.#fetches++;
     try {
       const { body, maxAge } = await fetchJson(this.url, fetchLimits(this.#settings));
-      const { set, skipped } = KeySet.parse(body, algorithms);
+      const parsed = KeySet.parse(body, algorithms);
+      if (!parsed.ok) throw new FetchFailure('invalid_document', parsed.problem);
+      const { set, skipped } = parsed;
       const now = Date.now();
       // Cache-Control may shorten the lifetime, never below the cooldown (or 1 s).
       const lifetime = Math.min(keyCache.maxAge, Math.max(maxAge ?? keyCache.maxAge, keyCache.cooldown, 1));
@@ -221,7 +202,7 @@ export class RemoteKeySet implements KeySource {
  * Key sets of the process, one per JWKS URL and settings, shared by every instance built with
  * them, so that middleware created per route (or per request, by mistake) reuses one cache and
  * one fetch schedule. A key set logs through the logger of the verifier that created it, which is
- * never a request's logger (see verifierFor in auth.ts): that one would write every later fetch
+ * never a request's logger (see verifierFor in create-bearer-auth.ts): that one would write every later fetch
  * failure with its request's headers.
  */
 const registry = new LRUCache<string, RemoteKeySet>({ max: 256 });

@@ -3,11 +3,10 @@
  * `jose` checks the signature and claims; we choose the key and turn its errors into reasons.
  */
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTVerifyOptions } from 'jose';
-import type { ResolvedConfig } from '../config/options.js';
-import { BearerError, InvalidTokenError, type RefusalReason } from '../errors.js';
-import { DiscoveredKeySet } from '../jwks/discovery.js';
-import { remoteKeySet, type KeySource, type KeySourceStatus } from '../jwks/remote.js';
-import { errorFacts } from '../log.js';
+import type { Algorithm } from '../config/options.js';
+import { BearerError, InvalidTokenError, KeysUnavailableError, type RefusalReason } from '../errors.js';
+import type { KeySource, KeySourceStatus } from '../jwks/remote.js';
+import { errorFacts, type BearerLogger } from '../log.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
 import type { AuthInfo, Claims, TokenHeader } from '../types.js';
@@ -16,40 +15,60 @@ import { keyOf, VerifiedTokenCache, type KeyUse } from './token-cache.js';
 /** RFC 9068 §2.2: claims a JWT access token must carry in the strict profile. */
 const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 
+/** One accepted issuer: its exact `iss`, the audiences its tokens may name, and where its keys come from. */
+export interface IssuerRule {
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly keys: KeySource;
+}
+
+/** What a TokenVerifier checks, and with which keys. Durations in seconds. */
+export interface VerifierOptions {
+  readonly issuers: readonly IssuerRule[];
+  readonly algorithms: readonly Algorithm[];
+  /** Leeway for `exp`, `nbf` and `iat`. */
+  readonly clockTolerance: number;
+  /** Refuse tokens whose `iat` is older than this; undefined: no limit. */
+  readonly maxTokenAge?: number | undefined;
+  /** RFC 9068 profile: `typ: at+jwt` and its required claims. */
+  readonly strict: boolean;
+  /** Claims holding the granted scopes, first present wins. */
+  readonly scopeClaims: readonly string[];
+  /** Longest token accepted, in characters. */
+  readonly maxTokenLength: number;
+  /** Most verified tokens kept; 0 turns the cache off. */
+  readonly tokenCache: { readonly max: number };
+  /** For errors jose reports that we did not expect; never a request's logger (the verifier outlives it). */
+  readonly logger: BearerLogger;
+}
+
+/** The keys and the jose checks for a token, chosen by its issuer. */
+interface IssuerCheck {
+  readonly keys: KeySource;
+  readonly jose: JWTVerifyOptions;
+}
+
 export class TokenVerifier {
-  readonly config: ResolvedConfig;
-  readonly #joseOptions: JWTVerifyOptions;
-  /** The key source when there is only one (all issuers share a JWKS URL, or one is discovered). */
-  readonly #single: KeySource | undefined;
-  /** Key sources per issuer. */
-  readonly #byIssuer: ReadonlyMap<string, KeySource>;
+  readonly config: Readonly<VerifierOptions>;
+  /** The check for every token when all issuers share keys and audiences: `iss` need not be read first. */
+  readonly #common: IssuerCheck | undefined;
+  /** Checks by exact issuer; a token's unverified `iss` picks one, and jose checks `iss` again. */
+  readonly #byIssuer: ReadonlyMap<string, IssuerCheck>;
   readonly #cache: VerifiedTokenCache;
   /** Checks in progress, by the token's tail (as in the cache), holding the exact token. */
   readonly #inflight = new Map<string, { readonly token: string; readonly pending: Promise<AuthInfo<object>> }>();
 
-  constructor(config: ResolvedConfig) {
-    this.config = config;
-    const settings = { algorithms: config.algorithms, keyCache: config.keyCache, allowInsecureHttp: config.allowInsecureHttp };
-    const byIssuer = new Map<string, KeySource>();
-    if (config.jwksUri !== undefined) {
-      const source = remoteKeySet(config.jwksUri, settings, config.logger);
-      for (const issuer of config.issuers) byIssuer.set(issuer, source);
-      this.#single = source;
-    } else {
-      for (const issuer of config.issuers) byIssuer.set(issuer, new DiscoveredKeySet(issuer, settings, config.logger));
-      this.#single = byIssuer.size === 1 ? byIssuer.values().next().value : undefined;
+  constructor(options: VerifierOptions) {
+    this.config = Object.freeze({ ...options, issuers: Object.freeze([...options.issuers]) });
+    const rules = this.config.issuers;
+    const byIssuer = new Map<string, IssuerCheck>();
+    for (const rule of rules) {
+      if (byIssuer.has(rule.issuer)) throw new TypeError(`TokenVerifier: issuer ${JSON.stringify(rule.issuer)} is listed twice`);
+      byIssuer.set(rule.issuer, { keys: rule.keys, jose: joseOptions([rule.issuer], rule.audiences, this.config) });
     }
     this.#byIssuer = byIssuer;
-    this.#cache = new VerifiedTokenCache(config.tokenCache.max);
-    this.#joseOptions = Object.freeze({
-      algorithms: [...config.algorithms],
-      issuer: [...config.issuers],
-      audience: [...config.audiences],
-      clockTolerance: config.clockTolerance,
-      requiredClaims: config.strict ? RFC9068_CLAIMS : ['exp'],
-      ...(config.maxTokenAge !== undefined ? { maxTokenAge: config.maxTokenAge } : {}),
-      ...(config.strict ? { typ: 'at+jwt' } : {}),
-    });
+    this.#common = commonCheck(rules, this.config);
+    this.#cache = new VerifiedTokenCache(this.config.tokenCache.max);
   }
 
   /**
@@ -88,7 +107,7 @@ export class TokenVerifier {
 
   async #check(token: string): Promise<AuthInfo<object>> {
     precheck(token, this.config.maxTokenLength);
-    const source = this.#single ?? this.#sourceByIssuer(token);
+    const { keys: source, jose } = this.#common ?? this.#checkFor(token);
     // The key that verifies the signature, kept for the cache: a refresh may replace it meanwhile.
     let use: KeyUse | undefined;
     const getKey = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
@@ -101,7 +120,7 @@ export class TokenVerifier {
     let payload: Record<string, unknown>;
     let header: JWTHeaderParameters;
     try {
-      ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, this.#joseOptions));
+      ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, jose));
       if (compactHasDuplicateNames(token)) throw new InvalidTokenError('malformed_token');
       if (!numericDatesInRange(payload)) throw new InvalidTokenError('invalid_claim');
       // jose compares the `typ` it reads, which may be inherited from a polluted prototype.
@@ -124,46 +143,78 @@ export class TokenVerifier {
 
   /** Fetches every key set now (and runs discovery). Throws KeysFetchError naming the URL. */
   async ready(): Promise<void> {
-    await Promise.all([...new Set(this.#byIssuer.values())].map((source) => source.ready()));
+    await Promise.all([...new Set(this.config.issuers.map((rule) => rule.keys))].map((keys) => keys.ready()));
   }
 
   /** Per issuer: which keys are held, how old, and whether fetches fail. For readiness probes. */
   status(): Record<string, KeySourceStatus> {
     const out: Record<string, KeySourceStatus> = {};
-    for (const [issuer, source] of this.#byIssuer) out[issuer] = source.status();
+    for (const rule of this.config.issuers) out[rule.issuer] = rule.keys.status();
     return out;
   }
 
-  /** With several discovered issuers, the (unverified) `iss` picks the key source; jose checks it after. */
-  #sourceByIssuer(token: string): KeySource {
+  /** The check for a token's (unverified) `iss`; jose checks the issuer again after the signature. */
+  #checkFor(token: string): IssuerCheck {
     let iss: unknown;
     try {
       iss = own(decodeJwt(token), 'iss');
     } catch {
       throw new InvalidTokenError('malformed_token');
     }
-    const source = typeof iss === 'string' ? this.#byIssuer.get(iss) : undefined;
-    if (!source) throw new InvalidTokenError('unexpected_issuer');
-    return source;
+    const check = typeof iss === 'string' ? this.#byIssuer.get(iss) : undefined;
+    if (!check) throw new InvalidTokenError('unexpected_issuer');
+    return check;
   }
 
+  /** The refusal for a failed check, with the facts a log line may carry: `kid`, and `sub` once the signature held. */
   #refusal(error: unknown, token: string): BearerError {
-    let refusal: BearerError;
-    if (error instanceof BearerError) refusal = error;
-    else {
-      // jose judges an absurd date before we see it (exp: -1e400 reads as expired): one reason for all.
-      const claims = (error as { payload?: unknown }).payload;
-      const signed = typeof claims === 'object' && claims !== null;
-      const reason = signed && !numericDatesInRange(claims) ? 'invalid_claim' : joseReason(error);
-      if (reason === undefined) this.config.logger.warn(errorFacts(error), 'unexpected error while verifying a token; refused');
-      refusal = new InvalidTokenError(reason ?? 'malformed_token');
-      // jose attaches the claims only once the signature held, so `sub` is authentic here.
-      const sub = signed ? own(claims, 'sub') : undefined;
-      if (typeof sub === 'string' && sub.length <= 128) refusal.subject = sub;
+    const kid = loggableKid(token);
+    if (error instanceof BearerError) {
+      // Key sources and our checks refuse without these facts: the same refusal, with them.
+      const options = Object.hasOwn(error, 'cause') ? { cause: error.cause, kid } : { kid };
+      if (error instanceof KeysUnavailableError) return new KeysUnavailableError(error.retryAfter, options);
+      if (error instanceof InvalidTokenError) return new InvalidTokenError(error.reason, options);
+      return error;
     }
-    refusal.kid = loggableKid(token);
-    return refusal;
+    // jose judges an absurd date before we see it (exp: -1e400 reads as expired): one reason for all.
+    const claims = (error as { payload?: unknown }).payload;
+    const signed = typeof claims === 'object' && claims !== null;
+    const reason = signed && !numericDatesInRange(claims) ? 'invalid_claim' : joseReason(error);
+    if (reason === undefined) this.config.logger.warn(errorFacts(error), 'unexpected error while verifying a token; refused');
+    // jose attaches the claims only once the signature held, so `sub` is authentic here.
+    const sub = signed ? own(claims, 'sub') : undefined;
+    const subject = typeof sub === 'string' && sub.length <= 128 ? sub : undefined;
+    return new InvalidTokenError(reason ?? 'malformed_token', { subject, kid });
   }
+}
+
+/** The jose options for tokens of `issuers` naming one of `audiences`. */
+function joseOptions(issuers: readonly string[], audiences: readonly string[], options: VerifierOptions): JWTVerifyOptions {
+  return Object.freeze({
+    algorithms: [...options.algorithms],
+    issuer: [...issuers],
+    audience: [...audiences],
+    clockTolerance: options.clockTolerance,
+    requiredClaims: options.strict ? RFC9068_CLAIMS : ['exp'],
+    ...(options.maxTokenAge !== undefined ? { maxTokenAge: options.maxTokenAge } : {}),
+    ...(options.strict ? { typ: 'at+jwt' } : {}),
+  });
+}
+
+/**
+ * One check for every issuer when all share their keys and audiences (one JWKS URL for all, or a
+ * single issuer), so a token's `iss` is checked by jose alone, after its signature; else undefined.
+ */
+function commonCheck(rules: readonly IssuerRule[], options: VerifierOptions): IssuerCheck | undefined {
+  const [first] = rules;
+  if (first === undefined || !rules.every((rule) => rule.keys === first.keys && sameMembers(rule.audiences, first.audiences))) {
+    return undefined;
+  }
+  return { keys: first.keys, jose: joseOptions(rules.map((rule) => rule.issuer), first.audiences, options) };
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value) => b.includes(value));
 }
 
 const PRINTABLE_KID = /^[\x21-\x7e]{1,128}$/;

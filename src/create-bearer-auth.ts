@@ -1,19 +1,22 @@
 /**
- * The public entry points: `createBearerAuth()` binds a validated config to a shared verifier;
- * `requireToken()` is the one-liner that reads the environment.
+ * The public entry points: `createBearerAuth()` assembles config → key sources → verifier →
+ * request pipeline → middleware; `requireToken()` is the one-liner that reads the environment.
  */
 import { LRUCache } from 'lru-cache';
-import { checkTokenSyntax, extractToken, type RequestLike } from './bearer/extract.js';
+import { BearerAuthenticator } from './bearer/authenticate.js';
+import type { RequestLike } from './bearer/extract.js';
 import type { BearerAuthOptions, ResolvedConfig } from './config/options.js';
 import { resolveConfig, verificationFingerprint } from './config/resolve.js';
-import { BearerError, ConfigError, InsufficientScopeError } from './errors.js';
+import { BearerError, ConfigError } from './errors.js';
 import { explainToken, type Explanation } from './bearer/explain.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
-import type { KeySourceStatus } from './jwks/remote.js';
-import { TokenVerifier } from './jwt/verify.js';
+import { DiscoveredKeySet } from './jwks/discovery.js';
+import type { RemoteSettings } from './jwks/fetch-policy.js';
+import { remoteKeySet, type KeySourceStatus } from './jwks/remote.js';
+import { TokenVerifier, type IssuerRule } from './jwt/verify.js';
 import { createDefaultLogger, isRequestLogger, type BearerLogger } from './log.js';
 import { envOf, type Env } from './config/checks.js';
-import { compileRequirement, satisfies, type ScopeRequirement } from './scopes.js';
+import { compileRequirement, type ScopeRequirement } from './scopes.js';
 import type { AuthInfo, Claims } from './types.js';
 
 export interface BearerAuth<C extends object = Claims> {
@@ -76,10 +79,40 @@ function verifierFor(config: ResolvedConfig, env: Env): TokenVerifier {
   const id = `${loggerId}:${verificationFingerprint(config)}`;
   let verifier = verifiers.get(id);
   if (!verifier) {
-    verifier = new TokenVerifier(logger === config.logger ? config : Object.freeze({ ...config, logger }));
+    const { algorithms, clockTolerance, maxTokenAge, strict, scopeClaims, maxTokenLength, tokenCache } = config;
+    const issuers = issuerRules(config, logger);
+    verifier = new TokenVerifier({
+      issuers,
+      algorithms,
+      clockTolerance,
+      maxTokenAge,
+      strict,
+      scopeClaims,
+      maxTokenLength,
+      tokenCache,
+      logger,
+    });
     verifiers.set(id, verifier);
   }
   return verifier;
+}
+
+/**
+ * Every configured issuer with the configured audiences, and its keys: from the JWKS URL (one key
+ * set for all, shared process-wide), else from the issuer's own discovery document.
+ */
+function issuerRules(config: ResolvedConfig, logger: BearerLogger): IssuerRule[] {
+  const settings: RemoteSettings = {
+    algorithms: config.algorithms,
+    keyCache: config.keyCache,
+    allowInsecureHttp: config.allowInsecureHttp,
+  };
+  const shared = config.jwksUri !== undefined ? remoteKeySet(config.jwksUri, settings, logger) : undefined;
+  return config.issuers.map((issuer) => ({
+    issuer,
+    audiences: config.audiences,
+    keys: shared ?? new DiscoveredKeySet(issuer, settings, logger),
+  }));
 }
 
 const warnedLoggers = new WeakSet<BearerLogger>();
@@ -106,11 +139,18 @@ function checkOneRequirement(count: number, where: string): void {
 export function createBearerAuth<C extends object = Claims>(options?: BearerAuthOptions): BearerAuth<C> {
   const config = resolveConfig(options);
   const verifier = verifierFor(config, envOf(options?.env));
+  const authenticator = new BearerAuthenticator(verifier, config);
+  const middleware = {
+    realm: config.realm,
+    onError: config.onError,
+    logger: config.logger,
+    fallbackLogger: verifier.config.logger,
+  };
   const bearerAuth: BearerAuth<C> = Object.freeze({
     config,
     requireToken(required?: ScopeRequirement, ...extra: unknown[]): BearerMiddleware {
       checkOneRequirement(1 + extra.length, 'requireToken');
-      return createMiddleware(verifier, compileRequirement(required), config);
+      return createMiddleware(authenticator, compileRequirement(required), middleware);
     },
     verify: (token: string) => {
       if (typeof token !== 'string') return Promise.reject(new TypeError('verify() takes the token string'));
@@ -119,11 +159,7 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
     async authenticate(req: RequestLike, required?: ScopeRequirement): Promise<AuthInfo<C>> {
       const requirement = compileRequirement(required);
       try {
-        const token = extractToken(req, config);
-        checkTokenSyntax(token);
-        const auth = await verifier.verify<C>(token);
-        if (!satisfies(auth.scopes, requirement)) throw new InsufficientScopeError(requirement.challenge);
-        return auth;
+        return (await authenticator.authenticate(req, requirement)) as AuthInfo<C>;
       } catch (error) {
         throw error instanceof BearerError ? error.withRealm(config.realm) : error;
       }
