@@ -84,6 +84,10 @@ describe('authorization server metadata, as the MCP SDK discovers it', () => {
       response_types_supported: ['code'],
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+      introspection_endpoint: issuer.introspectionUrl,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
+      revocation_endpoint: issuer.revocationUrl,
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic'],
     });
     expect(metadata!.issuer).toBe(`${issuer.url}/orders-api/`);
   });

@@ -6,10 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from './server.js';
 
 /** How an endpoint misbehaves: `down` drops the connection, `error` answers 500, `garbage`
- * answers 200 with HTML, `empty` an empty key set, `huge` a 4 MB key set, `slow` answers after
- * `delayMs`, `hang` never answers. */
+ * answers 200 with HTML, `empty` an empty key set (`{}` elsewhere), `huge` a 4 MB key set (or
+ * the endpoint's own 4 MB answer), `slow` answers after `delayMs`, `hang` never answers. */
 export type Fault = 'down' | 'error' | 'garbage' | 'empty' | 'huge' | 'slow' | 'hang';
-export type Endpoint = 'jwks' | 'token' | 'discovery';
+export type Endpoint = 'jwks' | 'token' | 'discovery' | 'introspect' | 'revoke';
 
 export class Faults {
   readonly #active = new Map<Endpoint, { fault: Fault; delayMs: number }>();
@@ -20,8 +20,11 @@ export class Faults {
     else this.#active.set(endpoint, { fault, delayMs });
   }
 
-  /** Answers with `answer` unless a fault is set for `endpoint`; then the fault answers (or not). */
-  serve(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, answer: () => void): void {
+  /**
+   * Answers with `answer` unless a fault is set for `endpoint`; then the fault answers (or not).
+   * `huge`, if given, is the endpoint's own oversized answer.
+   */
+  serve(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, answer: () => void, huge?: () => void): void {
     const active = this.#active.get(endpoint);
     if (!active) return answer();
     switch (active.fault) {
@@ -36,6 +39,7 @@ export class Faults {
       case 'empty':
         return sendJson(res, 200, endpoint === 'jwks' ? { keys: [] } : {});
       case 'huge': {
+        if (huge) return huge();
         const junk = { kty: 'RSA', kid: 'x'.repeat(64), n: 'A'.repeat(4096), e: 'AQAB' };
         return sendJson(res, 200, { keys: Array.from({ length: 1000 }, () => junk) });
       }

@@ -7,6 +7,7 @@ import { createHash, generateKeyPairSync, type JsonWebKey, type KeyObject } from
 export interface SigningKey {
   readonly kid: string;
   readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
   readonly jwk: JsonWebKey;
 }
 
@@ -18,7 +19,7 @@ function newRsaKey(): SigningKey {
   const kid = createHash('sha256')
     .update(JSON.stringify({ e, kty: 'RSA', n }))
     .digest('base64url');
-  return { kid, privateKey, jwk: { kty: 'RSA', n, e, kid, use: 'sig', alg: 'RS256' } };
+  return { kid, privateKey, publicKey, jwk: { kty: 'RSA', n, e, kid, use: 'sig', alg: 'RS256' } };
 }
 
 export class KeyRing {
@@ -31,6 +32,11 @@ export class KeyRing {
 
   get kids(): string[] {
     return [...this.#published.keys()];
+  }
+
+  /** The public key published under `kid`, if any. */
+  publicKey(kid: string): KeyObject | undefined {
+    return this.#published.get(kid)?.publicKey;
   }
 
   jwks(): { keys: JsonWebKey[] } {

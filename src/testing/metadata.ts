@@ -8,6 +8,8 @@ export interface MetadataSetup {
   readonly authorizationUrl: string;
   readonly tokenUrl: string;
   readonly jwksUri: string;
+  readonly introspectionUrl: string;
+  readonly revocationUrl: string;
   /** The registered clients' scopes, read on every request so that clients added later count. */
   readonly scopes: () => readonly string[];
 }
@@ -25,6 +27,10 @@ export function authorizationServerMetadata(setup: MetadataSetup): Record<string
     response_types_supported: ['code'],
     grant_types_supported: ['client_credentials'],
     token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+    introspection_endpoint: setup.introspectionUrl,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
+    revocation_endpoint: setup.revocationUrl,
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic'],
   };
 }
 

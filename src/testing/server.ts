@@ -14,7 +14,12 @@ interface Route {
   /** Methods served; any other gets the 404 an unknown path gets. Undefined: all. */
   readonly methods: readonly string[] | undefined;
   readonly answer: Answer;
+  /** The endpoint's answer under the `huge` fault, if it has its own. */
+  readonly huge: Answer | undefined;
 }
+
+const ENDPOINTS: readonly Endpoint[] = ['jwks', 'token', 'discovery', 'introspect', 'revoke'];
+const counters = (): Record<Endpoint, number> => ({ jwks: 0, token: 0, discovery: 0, introspect: 0, revoke: 0 });
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -32,7 +37,9 @@ export class IssuerServer {
   readonly #server: Server;
   readonly #faults: Faults;
   readonly #routes = new Map<string, Route>();
-  readonly #requests: Record<Endpoint, number> = { jwks: 0, token: 0, discovery: 0 };
+  readonly #requests = counters();
+  readonly #inFlight = counters();
+  readonly #peak = counters();
   readonly #sockets = new Set<Socket>();
 
   /** Listens on 127.0.0.1; every path answers 404 until routed. */
@@ -57,8 +64,8 @@ export class IssuerServer {
   }
 
   /** Serves `endpoint` at the path of `url`, in any letter case (as CyberArk does). */
-  route(endpoint: Endpoint | null, url: string, methods: readonly string[] | undefined, answer: Answer): void {
-    this.#routes.set(new URL(url).pathname.toLowerCase(), { endpoint, methods, answer });
+  route(endpoint: Endpoint | null, url: string, methods: readonly string[] | undefined, answer: Answer, huge?: Answer): void {
+    this.#routes.set(new URL(url).pathname.toLowerCase(), { endpoint, methods, answer, huge });
   }
 
   /** Requests an endpoint received, faulty answers included. */
@@ -66,8 +73,21 @@ export class IssuerServer {
     return this.#requests[endpoint];
   }
 
+  /** Requests an endpoint has received and not yet answered (or seen dropped). */
+  inFlight(endpoint: Endpoint): number {
+    return this.#inFlight[endpoint];
+  }
+
+  /** The most requests an endpoint had in flight at once since the last reset. */
+  peak(endpoint: Endpoint): number {
+    return this.#peak[endpoint];
+  }
+
   resetRequests(): void {
-    this.#requests.jwks = this.#requests.token = this.#requests.discovery = 0;
+    for (const endpoint of ENDPOINTS) {
+      this.#requests[endpoint] = 0;
+      this.#peak[endpoint] = this.#inFlight[endpoint];
+    }
   }
 
   async close(): Promise<void> {
@@ -81,8 +101,11 @@ export class IssuerServer {
       sendJson(res, 404, { error: 'not_found' });
       return;
     }
-    if (route.endpoint === null) return route.answer(req, res);
-    this.#requests[route.endpoint]++;
-    this.#faults.serve(route.endpoint, req, res, () => route.answer(req, res));
+    const { endpoint, huge } = route;
+    if (endpoint === null) return route.answer(req, res);
+    this.#requests[endpoint]++;
+    this.#peak[endpoint] = Math.max(this.#peak[endpoint], ++this.#inFlight[endpoint]);
+    res.once('close', () => this.#inFlight[endpoint]--);
+    this.#faults.serve(endpoint, req, res, () => route.answer(req, res), huge && (() => huge(req, res)));
   }
 }

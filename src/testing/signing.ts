@@ -21,26 +21,33 @@ export interface TokenDefaults {
   readonly lifetime: number;
 }
 
+export type Claims = (overrides?: Record<string, unknown>) => Record<string, unknown>;
+
 /**
- * Claims default to a CyberArk client-credentials token, the header to `{ alg: 'RS256', kid, typ }`
- * with the current key; `undefined` removes a claim or header parameter.
+ * Claims of a CyberArk client-credentials token of this issuer (one `sub` per issuer), with
+ * `overrides` merged over them; `undefined` removes a claim.
  */
-export function minter(defaults: TokenDefaults, keys: KeyRing): Mint {
+export function tokenClaims(defaults: TokenDefaults): Claims {
   const subject = randomUUID();
-  return (claims, header, { key } = {}) => {
+  return (overrides) => {
     const now = Math.floor(Date.now() / 1000);
-    const payload = withoutUndefined(
-      {
-        iss: defaults.issuer,
-        aud: defaults.audience,
-        sub: subject,
-        unique_name: 'test-client@cyberark.cloud.0000',
-        app_id: defaults.appId,
-        iat: now,
-        exp: now + defaults.lifetime,
-      },
-      claims,
-    );
+    const base = {
+      iss: defaults.issuer,
+      aud: defaults.audience,
+      sub: subject,
+      unique_name: 'test-client@cyberark.cloud.0000',
+      app_id: defaults.appId,
+      iat: now,
+      exp: now + defaults.lifetime,
+    };
+    return withoutUndefined(base, overrides);
+  };
+}
+
+/** Signs `claimsOf(claims)`; the header defaults to `{ alg: 'RS256', kid, typ }` with the current key. */
+export function minter(claimsOf: Claims, keys: KeyRing): Mint {
+  return (claims, header, { key } = {}) => {
+    const payload = claimsOf(claims);
     const protectedHeader = withoutUndefined({ alg: 'RS256', kid: keys.current.kid, typ: 'JWT' }, header);
     const input = `${b64url(JSON.stringify(protectedHeader))}.${b64url(JSON.stringify(payload))}`;
     return `${input}.${b64url(signature(signingAlg(protectedHeader.alg), input, key ?? keys.current.privateKey))}`;
