@@ -6,6 +6,7 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify, type CryptoKey, type JWTHe
 import type { ResolvedConfig } from '../config.js';
 import { BearerError, InvalidTokenError, type RefusalReason } from '../errors.js';
 import { DiscoveredKeySet } from '../jwks/discovery.js';
+import { PublicKeyEntry } from '../jwks/key-set.js';
 import { remoteKeySet, type KeySource, type KeySourceStatus } from '../jwks/remote.js';
 import { errorFacts } from '../log.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
@@ -91,18 +92,23 @@ export class TokenVerifier {
     const source = this.#single ?? this.#sourceByIssuer(token);
     // The key that verifies the signature, kept for the cache: a refresh may replace it meanwhile.
     let use: KeyUse | undefined;
-    const getKey = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
+    const getKey = (header: JWTHeaderParameters): Promise<CryptoKey> => {
       const kid = own(header, 'kid');
       const alg = header.alg!;
-      const entry = await source.getKey(kid, alg);
-      use = { source, kid, alg, key: entry.key };
-      return entry.cryptoKey(alg);
+      const chosen = (entry: PublicKeyEntry): Promise<CryptoKey> => {
+        use = { source, kid, alg, key: entry.key };
+        return entry.cryptoKey(alg);
+      };
+      // The usual case, decided at once: a usable key set holds the key. Anything else (no keys
+      // yet, an unknown kid that may mean a rotation, a refusal) takes the source's full path.
+      const found = source.usableSet(Date.now())?.select(kid, alg);
+      return found instanceof PublicKeyEntry ? chosen(found) : source.getKey(kid, alg).then(chosen);
     };
     let payload: Record<string, unknown>;
     let header: JWTHeaderParameters;
     try {
       ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, this.#joseOptions));
-      if (compactHasDuplicateNames(token)) throw new InvalidTokenError('malformed_token');
+      if (compactHasDuplicateNames(token, header, payload)) throw new InvalidTokenError('malformed_token');
       if (!numericDatesInRange(payload)) throw new InvalidTokenError('invalid_claim');
       // jose compares the `typ` it reads, which may be inherited from a polluted prototype.
       if (this.config.strict && !Object.hasOwn(header, 'typ')) throw new InvalidTokenError('unexpected_type');
