@@ -95,7 +95,7 @@ async function startPerf(pid, output) {
 
 /** Self CPU time per symbol from perf: share of the samples, by thread (main or other), highest first. */
 function perfSelfTimes(file, pid) {
-  const text = execFileSync('perf', ['report', '-i', `${file}.perf.data`, '--no-children', '--sort', 'pid,sym', '--stdio', '--percent-limit', '0'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  const text = execFileSync('perf', ['report', '-i', `${file}.perf.data`, '--no-children', '-g', 'none', '--sort', 'pid,sym', '--stdio', '--percent-limit', '0'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
   const rows = [];
   for (const line of text.split('\n')) {
     const m = /^\s+([\d.]+)%\s+(\d+):\S*\s+\[(.)\]\s+(.*)$/.exec(line);
