@@ -11,7 +11,7 @@ import { remoteKeySet, type KeySource, type KeySourceStatus } from '../jwks/remo
 import { errorFacts } from '../log.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
-import type { AuthInfo, Claims, TokenHeader } from '../types.js';
+import type { AuthInfo, Claims } from '../types.js';
 import { keyOf, VerifiedTokenCache, type KeyUse } from './token-cache.js';
 
 /** RFC 9068 §2.2: claims a JWT access token must carry in the strict profile. */
@@ -94,7 +94,7 @@ export class TokenVerifier {
     let use: KeyUse | undefined;
     const getKey = (header: JWTHeaderParameters): Promise<CryptoKey> => {
       const kid = own(header, 'kid');
-      const alg = header.alg!;
+      const alg = header.alg;
       const chosen = (entry: PublicKeyEntry): Promise<CryptoKey> => {
         use = { source, kid, alg, key: entry.key };
         return entry.cryptoKey(alg);
@@ -278,7 +278,7 @@ function toAuthInfo<C extends object>(
   const subject = typeof sub === 'string' ? sub : undefined;
   return deepFreeze({
     token,
-    header: header as TokenHeader,
+    header,
     claims: claims as C,
     scopes: grantedScopes(claims, scopeClaims),
     subject,
