@@ -69,6 +69,16 @@ describe('verified-token cache admission', () => {
     expect(await auth.verify(t1!)).not.toBe(a1);
   });
 
+  it('admits a token seen twice into a cache of one entry', async () => {
+    const auth = make({ tokenCache: { max: 1 } });
+    const [held, next] = ['held', 'next'].map((jti) => issuer.mint({ jti }));
+    await auth.verify(held!);
+    const once = await auth.verify(next!);
+    const twice = await auth.verify(next!);
+    expect(twice).not.toBe(once);
+    expect(await auth.verify(next!)).toBe(twice);
+  });
+
   it('admits a token on first sight when the entry it evicts has lapsed', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const auth = make({ tokenCache: { max: 2 } });

@@ -43,10 +43,10 @@ function hash32(key: string): number {
 }
 
 /**
- * Which keys were seen once, for admission on second sight: a Bloom filter (three bits per key,
- * 16 bits per cache entry, about 0.5 % false "seen"), cleared after as many sightings as the
- * cache holds so it never fills up. Fixed size, no allocation per request. A false "seen" only
- * admits a token early; unlike a table of hashes, two keys never keep each other out.
+ * Which keys were seen once, for admission on second sight: a Bloom filter of at least 16 bits
+ * per cache entry, three bits per key, cleared after one sighting per 16 bits so that it never
+ * fills up (at most about 0.5 % false "seen"). Fixed size, no allocation per request. A false
+ * "seen" only admits a token early; unlike a table of hashes, two keys never keep each other out.
  */
 class Doorkeeper {
   readonly #bits: Int32Array;
@@ -58,7 +58,7 @@ class Doorkeeper {
     const bits = 2 ** Math.min(26, Math.max(13, Math.ceil(Math.log2(max * 16))));
     this.#bits = new Int32Array(bits / 32);
     this.#mask = bits - 1;
-    this.#resetAfter = max;
+    this.#resetAfter = bits / 16;
   }
 
   /** True when `key` was seen since the last clearing; else remembers it. */
