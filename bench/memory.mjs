@@ -18,7 +18,7 @@ for (const max of [0, 10_000, 100_000]) {
   const t0 = performance.now();
   for (let i = 0; i < COUNT; i += 16) {
     // A new string per call, as a request would bring: the cache then holds its own copies.
-    // Each token arrives twice, so every one is admitted (the worst case for memory).
+    // Each token arrives twice; every one is admitted while the cache has room (the worst case for memory).
     const batch = tokens.slice(i, i + 16);
     await Promise.all(batch.map((t) => auth.verify(Buffer.from(t).toString())));
     await Promise.all(batch.map((t) => auth.verify(Buffer.from(t).toString())));

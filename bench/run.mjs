@@ -2,16 +2,13 @@
  * `npm run bench`: cyberark-bearer against its peers on one machine in one run, plus the
  * verify() micro-benchmark, a cold start, and memory with 100 000 tokens. Writes RESULTS.md.
  */
-import { fork } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { createTestIssuer } from '../dist/testing.js';
 import { contenders, DEFAULT_CONTENDERS } from './contenders.mjs';
+import { here, load as loadWith, startServer as startContender } from './load.mjs';
 
-const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const ROUNDS = env('BENCH_ROUNDS', 8);
 const DURATION = env('BENCH_DURATION', 2.5); // seconds per measured run (same, pool)
@@ -24,7 +21,7 @@ const COLD_REPEATS = env('BENCH_COLD_REPEATS', 5); // cold starts, each on a new
 const COLD_REQUESTS = 200; // concurrent requests in each
 const names = process.env.BENCH_CONTENDERS ? process.env.BENCH_CONTENDERS.split(',') : DEFAULT_CONTENDERS;
 for (const name of names) if (!contenders[name]) throw new Error(`unknown contender ${name} (known: ${Object.keys(contenders).join(', ')})`);
-const scenarios = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : ['same', 'pool', 'fresh'];
+const scenarios = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : ['same', 'pool', 'pool-new', 'fresh'];
 const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
 const issuer = await createTestIssuer({ appId: 'orders-api', audience: 'orders-api', tokenLifetime: 5 * 3600 });
@@ -39,50 +36,8 @@ const tokens = {
   warm: Array.from({ length: 1000 }, (_, i) => mint(`warm-${i}`)),
 };
 
-function startServer(name, extraEnv = {}) {
-  const child = fork(here('./server.mjs'), [], {
-    env: { ...process.env, BENCH_CONTENDER: name, BENCH_CONFIG: JSON.stringify(cfg), ...extraEnv },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ask = () =>
-    new Promise((resolve) => {
-      child.once('message', resolve);
-      child.send({ type: 'stats' });
-    });
-  const ready = new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m.port));
-    child.once('exit', (code) => reject(new Error(`${name} server exited with ${code}`)));
-  });
-  return { child, ready, stats: ask, stop: () => child.kill('SIGKILL') };
-}
-
-/**
- * Load with autocannon; `pick(i)` gives the token of the i-th request. The window is timed here,
- * from the first request sent to the last response received: autocannon stamps its own end on
- * its next one-second sample tick, which skews short runs.
- */
-async function load(port, { pick, duration, amount, connections = CONNECTIONS }) {
-  let i = 0;
-  let first;
-  let last;
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections,
-    ...(amount ? { amount } : { duration }),
-    requests: [{
-      method: 'GET',
-      path: '/orders',
-      setupRequest: (req) => {
-        first ??= performance.now();
-        return { ...req, headers: { authorization: `Bearer ${pick(i++)}` } };
-      },
-      onResponse: () => {
-        last = performance.now();
-      },
-    }],
-  });
-  return { result, seconds: (last - first) / 1000 };
-}
+const startServer = (name, extraEnv = {}) => startContender(name, cfg, { env: extraEnv });
+const load = (port, options) => loadWith(port, { connections: CONNECTIONS, ...options });
 
 async function call(port, token) {
   const res = await fetch(`http://127.0.0.1:${port}/orders`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
@@ -98,44 +53,64 @@ async function sanityCheck(name, port) {
   if (got.join() !== want.join()) throw new Error(`${name} answered ${got} instead of ${want}`);
 }
 
+/** One measured run on a contender's server: throughput, latency, and the server's CPU per request. */
+async function measure(scenario, round, name, { port, stats }) {
+  const before = await stats();
+  // Fresh: each server gets its own run of never-seen tokens, continuing round after round.
+  const set = scenario === 'fresh' ? undefined : tokens[scenario === 'pool-new' ? 'pool' : scenario];
+  const { result, seconds } = set === undefined
+    ? await load(port, { pick: (i) => tokens.fresh[round * FRESH_PER_RUN + i], amount: FRESH_PER_RUN })
+    : await load(port, { pick: (i) => set[i % set.length], duration: DURATION });
+  const after = await stats();
+  const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
+  const run = {
+    rps: result.requests.total / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuPerRequest: cpuMicros / result.requests.total,
+    bad: result.non2xx + result.errors + result.timeouts,
+  };
+  log(`${scenario} round ${round + 1}/${ROUNDS} ${name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(0)} us CPU/req${run.bad ? `, ${run.bad} BAD` : ''}`);
+  return run;
+}
+
 /**
  * One scenario: every contender's server is started once and warmed up, then measured in short
  * runs over many rounds, in rotating order, so that each round's runs are close in time. This
  * machine's speed drifts by tens of percent within a minute; ratios are taken per round.
+ * `pool-new` instead starts a new server process for every run and measures it from its first
+ * request, with no warm-up and no sanity check (its non-2xx column is the check): what the
+ * clients of a just-deployed process see.
  */
 async function runScenario(scenario) {
   const servers = new Map();
+  const rows = {};
   try {
-    for (const name of names) {
-      const server = startServer(name);
-      const port = await server.ready;
-      servers.set(name, { ...server, port });
-      await sanityCheck(name, port);
-      // Warm-up: JIT, JWKS, connections. Fresh runs warm up on other tokens, so theirs stay unseen.
-      const warmSet = scenario === 'fresh' ? tokens.warm : tokens[scenario];
-      await load(port, { pick: (i) => warmSet[i % warmSet.length], duration: WARMUP });
+    if (scenario !== 'pool-new') {
+      for (const name of names) {
+        const server = startServer(name);
+        const port = await server.ready;
+        servers.set(name, { ...server, port });
+        await sanityCheck(name, port);
+        // Warm-up: JIT, JWKS, connections. Fresh runs warm up on other tokens, so theirs stay unseen.
+        const warmSet = scenario === 'fresh' ? tokens.warm : tokens[scenario];
+        await load(port, { pick: (i) => warmSet[i % warmSet.length], duration: WARMUP });
+      }
     }
-    const rows = {};
     for (let round = 0; round < ROUNDS; round++) {
       const order = names.map((_, k) => names[(k + round) % names.length]);
       for (const name of order) {
-        const { port, stats } = servers.get(name);
-        const before = await stats();
-        // Fresh: each server gets its own run of never-seen tokens, continuing round after round.
-        const { result, seconds } = scenario === 'fresh'
-          ? await load(port, { pick: (i) => tokens.fresh[round * FRESH_PER_RUN + i], amount: FRESH_PER_RUN })
-          : await load(port, { pick: (i) => tokens[scenario][i % tokens[scenario].length], duration: DURATION });
-        const after = await stats();
-        const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
-        const run = {
-          rps: result.requests.total / seconds,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          cpuPerRequest: cpuMicros / result.requests.total,
-          bad: result.non2xx + result.errors + result.timeouts,
-        };
-        (rows[name] ??= []).push(run);
-        log(`${scenario} round ${round + 1}/${ROUNDS} ${name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(0)} us CPU/req${run.bad ? `, ${run.bad} BAD` : ''}`);
+        if (scenario !== 'pool-new') {
+          (rows[name] ??= []).push(await measure(scenario, round, name, servers.get(name)));
+          continue;
+        }
+        const server = startServer(name);
+        try {
+          const port = await server.ready;
+          (rows[name] ??= []).push(await measure(scenario, round, name, { port, stats: server.stats }));
+        } finally {
+          server.stop();
+        }
       }
     }
     return rows;
@@ -201,6 +176,7 @@ async function coldStart(name) {
   }
 }
 
+const PROFILE_HEADING = '## Where the CPU goes: profiles';
 writeFileSync(here('./RESULTS.md'), report());
 log('wrote bench/RESULTS.md');
 
@@ -220,9 +196,14 @@ function report() {
   lines.push(`Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Only ratios within this one run mean anything: the machine is shared and noisy.`, '');
   lines.push(`- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`);
   lines.push(`- Node ${process.version}; Express ${versions('express')}; cyberark-bearer ${own} (jose ${versions('jose')}); express-oauth2-jwt-bearer ${versions('express-oauth2-jwt-bearer')}; express-jwt ${versions('express-jwt')} + jwks-rsa ${versions('jwks-rsa')}; aws-jwt-verify ${versions('aws-jwt-verify')}; fast-jwt ${versions('fast-jwt')} (+ get-jwks ${versions('get-jwks')}); autocannon ${versions('autocannon')}`);
-  lines.push(`- Load: autocannon in the bench process, ${CONNECTIONS} connections, to one long-lived server process per contender on 127.0.0.1, each warmed up for ${WARMUP} s; then ${ROUNDS} rounds of one ${DURATION} s run per contender (fresh: ${FRESH_PER_RUN} never-seen tokens per run), contenders in rotating order. RS256 tokens of 2048-bit keys, CyberArk-shaped claims, one route requiring \`orders.read\`.`);
+  lines.push(`- Load: autocannon in the bench process, ${CONNECTIONS} connections, to one long-lived server process per contender on 127.0.0.1, each warmed up for ${WARMUP} s; then ${ROUNDS} rounds of one ${DURATION} s run per contender (fresh: ${FRESH_PER_RUN} never-seen tokens per run), contenders in rotating order. The new-process pool row starts a new server process for each run instead and measures it from its first request (its ${DURATION} s include the key fetch, the JIT warming up and each client's first check). RS256 tokens of 2048-bit keys, CyberArk-shaped claims, one route requiring \`orders.read\`.`);
   lines.push('- Ratios are computed within each round (runs seconds apart) and the median over rounds is shown, because this machine\'s speed drifts by tens of percent within a minute; req/s, latency and CPU columns are medians over rounds. CPU is the server process\'s user+system time per request, all its threads included.', '');
-  const scenarioTitle = { same: 'Same token on every request', pool: 'Pool of 1 000 clients\' tokens in rotation', fresh: 'Fresh token on every request (pure verification cost)' };
+  const scenarioTitle = {
+    same: 'Same token on every request',
+    pool: 'Pool of 1 000 clients\' tokens in rotation',
+    'pool-new': 'Pool of 1 000 clients\' tokens on a new process, from its first request (no warm-up)',
+    fresh: 'Fresh token on every request (pure verification cost)',
+  };
   for (const scenario of scenarios) {
     const rows = results[scenario];
     const med = (name, key) => median(rows[name].map((r) => r[key]));
@@ -260,7 +241,7 @@ function report() {
   lines.push(`| slowest request, no auth, the same burst (the floor) | ${ms(cold.floor.map((c) => c.slowestMs))} |`);
   lines.push('');
   lines.push(`## Memory: ${MEMORY_TOKENS.toLocaleString('en')} distinct valid tokens through verify()`, '');
-  lines.push('Each token is verified twice (so every one is admitted to the cache: the worst case); the process also holds all the minted tokens, which the cache-off row shows as the baseline.', '');
+  lines.push('Each token is verified twice (every one is admitted while the cache has room, up to its size: the worst case); the process also holds all the minted tokens, which the cache-off row shows as the baseline.', '');
   lines.push('| token cache (max entries) | entries held | RSS before → after (MiB) | heap used after GC (MiB) | heap per entry (KiB) | verifications/s |', '|---|---|---|---|---|---|');
   const base = memory.find((row) => row.max === 0);
   for (const row of memory) {
@@ -268,5 +249,9 @@ function report() {
     lines.push(`| ${row.max} | ${row.size} | ${row.rssBefore} → ${row.rssAfter} | ${row.heapAfterGc} | ${perEntry} | ${f0(row.perSecond)} |`);
   }
   lines.push('');
+  // The profile section is written by hand (bench/profile.mjs prints it): kept across runs.
+  const previous = existsSync(here('./RESULTS.md')) ? readFileSync(here('./RESULTS.md'), 'utf8') : '';
+  const profiles = previous.indexOf(PROFILE_HEADING);
+  if (profiles !== -1) lines.push(previous.slice(profiles).trimEnd(), '');
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 /**
  * One contender's API in its own process, so the load generator never shares its event loop.
- * Reports its port when listening, and its CPU time and memory when asked (over IPC).
+ * Reports its port when listening, and its CPU time and memory when asked (over IPC); profiles
+ * itself when bench/profile.mjs asks.
  */
 import express from 'express';
 import { pino } from 'pino';
@@ -36,9 +37,13 @@ await setup(app, cfg, { logger });
 const server = app.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));
 server.keepAliveTimeout = 60_000;
 
-process.on('message', (message) => {
+process.on('message', async (message) => {
   if (message.type === 'stats') {
     process.send({ type: 'stats', cpu: process.cpuUsage(), memory: process.memoryUsage(), fetches, latencies });
+  } else if (message.type === 'profile') {
+    // Only bench/profile.mjs asks: loaded on demand, so the bench's servers carry none of it.
+    const { profiler } = await import('./profiler.mjs');
+    process.send({ type: 'profile', ...(await profiler(message)) });
   }
 });
 process.on('disconnect', () => process.exit(0));

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, type BearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { compactHasDuplicateNames, hasCanonicalSegments, hasDuplicateMemberNames, isCanonicalBase64url } from '../src/jwt/compact.js';
+import { compactHasDuplicateNames, hasCanonicalSegments, isCanonicalBase64url, memberNameCount, ownKeyCount } from '../src/jwt/compact.js';
 import { silent } from './helpers.js';
 import { createForge, type Forge } from './security/forge.js';
 
@@ -77,7 +77,10 @@ describe('verify() with a respelt token', () => {
   });
 });
 
-describe('hasDuplicateMemberNames', () => {
+/** The rule compactHasDuplicateNames applies to each segment: more names in the text than keys in its parse. */
+const hasDuplicateMemberNames = (json: string) => memberNameCount(Buffer.from(json)) !== ownKeyCount(JSON.parse(json));
+
+describe('duplicate member names: names in the text against keys in the parse', () => {
   it.each([
     ['a repeated claim', '{"aud":"a","aud":"b"}'],
     ['a repeat spelt with an escape', '{"aud":"a","\\u0061ud":"b"}'],
@@ -111,11 +114,18 @@ describe('hasDuplicateMemberNames', () => {
     }
   });
 
+  it('counts names in UTF-8 text, multi-byte characters and escapes included', () => {
+    expect(memberNameCount(Buffer.from('{"é":"ü\\"","日本":{"x":["{\\"y\\":1}"]}}'))).toBe(3);
+    expect(ownKeyCount({ a: [{ b: 1, c: { d: null } }], e: 'f' })).toBe(5);
+  });
+
   it('reads the header and claims of a compact token', () => {
     const seg = (json: string) => Buffer.from(json).toString('base64url');
-    expect(compactHasDuplicateNames(`${seg('{"alg":"RS256"}')}.${seg('{"a":1}')}.sig`)).toBe(false);
-    expect(compactHasDuplicateNames(`${seg('{"alg":"none","alg":"RS256"}')}.${seg('{"a":1}')}.sig`)).toBe(true);
-    expect(compactHasDuplicateNames(`${seg('{"alg":"RS256"}')}.${seg('{"a":1,"a":2}')}.sig`)).toBe(true);
+    const check = (header: string, claims: string) =>
+      compactHasDuplicateNames(`${seg(header)}.${seg(claims)}.sig`, JSON.parse(header), JSON.parse(claims));
+    expect(check('{"alg":"RS256"}', '{"a":1}')).toBe(false);
+    expect(check('{"alg":"none","alg":"RS256"}', '{"a":1}')).toBe(true);
+    expect(check('{"alg":"RS256"}', '{"a":1,"a":2}')).toBe(true);
   });
 });
 

@@ -75,7 +75,8 @@ describe.skipIf(process.platform === 'win32')('a token cached while a refresh wi
     });
     const token = issuer.mint({}, { kid }, { key: a.privateKey });
 
-    await auth.verify(token); // first sight: remembered, not cached yet
+    // Another token of A fetches the keys; `token` itself is first checked in the race below.
+    await auth.verify(issuer.mint({ jti: 'another' }, { kid }, { key: a.privateKey }));
     expect(keys.received).toHaveLength(1);
 
     // Into the refresh-ahead window: the next check starts a refresh and goes on with A.

@@ -43,25 +43,67 @@ function hash32(key: string): number {
 }
 
 /**
+ * Which keys were seen once, for admission on second sight: a Bloom filter of at least 16 bits
+ * per cache entry, three bits per key, cleared after one sighting per 16 bits so that it never
+ * fills up (at most about 0.5 % false "seen"). Fixed size, no allocation per request. A false
+ * "seen" only admits a token early; unlike a table of hashes, two keys never keep each other out.
+ */
+class Doorkeeper {
+  readonly #bits: Int32Array;
+  readonly #mask: number;
+  readonly #resetAfter: number;
+  #sightings = 0;
+
+  constructor(max: number) {
+    const bits = 2 ** Math.min(26, Math.max(13, Math.ceil(Math.log2(max * 16))));
+    this.#bits = new Int32Array(bits / 32);
+    this.#mask = bits - 1;
+    this.#resetAfter = bits / 16;
+  }
+
+  /** True when `key` was seen since the last clearing; else remembers it. */
+  seenBefore(key: string): boolean {
+    const h = hash32(key);
+    // Three probes by double hashing; an odd step visits distinct bits.
+    const step = Math.imul(h ^ (h >>> 16), 0x85ebca6b) | 1;
+    const bits = this.#bits;
+    let seen = true;
+    for (let i = 0, at = h; i < 3; i++, at = (at + step) | 0) {
+      const bit = at & this.#mask;
+      const word = bit >>> 5;
+      const flag = 1 << (bit & 31);
+      if ((bits[word]! & flag) === 0) {
+        seen = false;
+        bits[word]! |= flag;
+      }
+    }
+    if (!seen && ++this.#sightings >= this.#resetAfter) {
+      bits.fill(0);
+      this.#sightings = 0;
+    }
+    return seen;
+  }
+}
+
+/**
  * Only successes are cached. Caching failures would let anyone fill the LRU with garbage and
  * push out real clients' entries, and it would not slow an attacker, who can vary the token.
  */
 export class VerifiedTokenCache {
   readonly #lru: LRUCache<string, Entry> | undefined;
+  readonly #max: number;
   /**
-   * Admission on second sight: a token enters the cache the second time it verifies, so
-   * one-shot tokens (a flood of fresh ones) cost no entry, no eviction of the steady clients'
-   * entries, and no garbage. First sightings are remembered as 32-bit hashes in a fixed table:
-   * no allocation; a collision only delays or hastens an admission, never a check.
+   * Admission: a verified token enters at once while the cache has room (a new process, a new
+   * client) or when the entry it would evict has lapsed. Only when it would push out a live
+   * entry must it be seen twice, so that a flood of one-shot tokens costs the steady clients
+   * nothing.
    */
-  readonly #doorkeeper: Uint32Array;
-  readonly #mask: number;
+  readonly #doorkeeper: Doorkeeper | undefined;
 
   constructor(max: number) {
+    this.#max = max;
     this.#lru = max > 0 ? new LRUCache<string, Entry>({ max }) : undefined;
-    const slots = max > 0 ? 2 ** Math.min(20, Math.max(10, Math.ceil(Math.log2(max * 2)))) : 0;
-    this.#doorkeeper = new Uint32Array(slots);
-    this.#mask = slots - 1;
+    this.#doorkeeper = max > 0 ? new Doorkeeper(max) : undefined;
   }
 
   /** The cached verification of `token`, if it still holds at `now`. */
@@ -90,20 +132,23 @@ export class VerifiedTokenCache {
     return entry.auth;
   }
 
-  /** Remembers a verification that just succeeded with `use`, if seen before. */
+  /** Remembers a verification that just succeeded with `use`, if admitted (see #doorkeeper). */
   add(token: string, auth: AuthInfo<object>, use: KeyUse, expiresAtMs: number, now: number): void {
     const lru = this.#lru;
     if (lru === undefined || now >= expiresAtMs) return;
     const key = keyOf(token);
-    const h = hash32(key);
-    const slot = h & this.#mask;
-    if (this.#doorkeeper[slot] !== h) {
-      this.#doorkeeper[slot] = h;
-      return;
-    }
+    if (lru.size >= this.#max && !this.#oldestLapsed(lru, now) && !this.#doorkeeper!.seenBefore(key)) return;
     // A refresh may have landed during the check and withdrawn the key that verified the token.
     const set = use.source.usableSet(now);
     if (set === undefined || !set.stillHolds(use.kid, use.alg, use.key)) return;
     lru.set(key, { token, auth, expiresAtMs, use, set });
+  }
+
+  /** True when the entry a new one would evict no longer counts: evicting it costs nothing. */
+  #oldestLapsed(lru: LRUCache<string, Entry>, now: number): boolean {
+    const oldest = lru.rkeys().next();
+    if (oldest.done === true) return true;
+    const entry = lru.peek(oldest.value);
+    return entry === undefined || now >= entry.expiresAtMs;
   }
 }

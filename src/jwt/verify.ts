@@ -5,11 +5,12 @@
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTVerifyOptions } from 'jose';
 import type { Algorithm } from '../config/options.js';
 import { BearerError, InvalidTokenError, KeysUnavailableError, type RefusalReason } from '../errors.js';
+import { PublicKeyEntry } from '../jwks/key-set.js';
 import type { KeySource, KeySourceStatus } from '../jwks/remote.js';
 import { errorFacts, type BearerLogger } from '../log.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
-import type { AuthInfo, Claims, TokenHeader } from '../types.js';
+import type { AuthInfo, Claims } from '../types.js';
 import { keyOf, VerifiedTokenCache, type KeyUse } from './token-cache.js';
 
 /** RFC 9068 §2.2: claims a JWT access token must carry in the strict profile. */
@@ -110,18 +111,23 @@ export class TokenVerifier {
     const { keys: source, jose } = this.#common ?? this.#checkFor(token);
     // The key that verifies the signature, kept for the cache: a refresh may replace it meanwhile.
     let use: KeyUse | undefined;
-    const getKey = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
+    const getKey = (header: JWTHeaderParameters): Promise<CryptoKey> => {
       const kid = own(header, 'kid');
-      const alg = header.alg!;
-      const entry = await source.getKey(kid, alg);
-      use = { source, kid, alg, key: entry.key };
-      return entry.cryptoKey(alg);
+      const alg = header.alg;
+      const chosen = (entry: PublicKeyEntry): Promise<CryptoKey> => {
+        use = { source, kid, alg, key: entry.key };
+        return entry.cryptoKey(alg);
+      };
+      // The usual case, decided at once: a usable key set holds the key. Anything else (no keys
+      // yet, an unknown kid that may mean a rotation, a refusal) takes the source's full path.
+      const found = source.usableSet(Date.now())?.select(kid, alg);
+      return found instanceof PublicKeyEntry ? chosen(found) : source.getKey(kid, alg).then(chosen);
     };
     let payload: Record<string, unknown>;
     let header: JWTHeaderParameters;
     try {
       ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, jose));
-      if (compactHasDuplicateNames(token)) throw new InvalidTokenError('malformed_token');
+      if (compactHasDuplicateNames(token, header, payload)) throw new InvalidTokenError('malformed_token');
       if (!numericDatesInRange(payload)) throw new InvalidTokenError('invalid_claim');
       // jose compares the `typ` it reads, which may be inherited from a polluted prototype.
       if (this.config.strict && !Object.hasOwn(header, 'typ')) throw new InvalidTokenError('unexpected_type');
@@ -323,7 +329,7 @@ function toAuthInfo<C extends object>(
   const subject = typeof sub === 'string' ? sub : undefined;
   return deepFreeze({
     token,
-    header: header as TokenHeader,
+    header,
     claims: claims as C,
     scopes: grantedScopes(claims, scopeClaims),
     subject,
