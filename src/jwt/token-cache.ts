@@ -16,10 +16,16 @@ export interface KeyUse {
   readonly key: KeyObject;
 }
 
-interface Entry {
+/** A cached verification: what it found, and the issuer's rules that admitted it. */
+export interface CachedVerification<R> {
+  readonly auth: AuthInfo<object>;
+  /** The rules the token passed: a hit runs their per-request checks again. */
+  readonly rule: R;
+}
+
+interface Entry<R> extends CachedVerification<R> {
   /** The exact token: the map key is only its tail, so a hit compares the whole string. */
   readonly token: string;
-  readonly auth: AuthInfo<object>;
   /** When the entry stops counting: `exp` (and `iat + maxTokenAge`), in ms. */
   readonly expiresAtMs: number;
   readonly use: KeyUse;
@@ -46,8 +52,8 @@ function hash32(key: string): number {
  * Only successes are cached. Caching failures would let anyone fill the LRU with garbage and
  * push out real clients' entries, and it would not slow an attacker, who can vary the token.
  */
-export class VerifiedTokenCache {
-  readonly #lru: LRUCache<string, Entry> | undefined;
+export class VerifiedTokenCache<R> {
+  readonly #lru: LRUCache<string, Entry<R>> | undefined;
   /**
    * Admission on second sight: a token enters the cache the second time it verifies, so
    * one-shot tokens (a flood of fresh ones) cost no entry, no eviction of the steady clients'
@@ -58,14 +64,14 @@ export class VerifiedTokenCache {
   readonly #mask: number;
 
   constructor(max: number) {
-    this.#lru = max > 0 ? new LRUCache<string, Entry>({ max }) : undefined;
+    this.#lru = max > 0 ? new LRUCache<string, Entry<R>>({ max }) : undefined;
     const slots = max > 0 ? 2 ** Math.min(20, Math.max(10, Math.ceil(Math.log2(max * 2)))) : 0;
     this.#doorkeeper = new Uint32Array(slots);
     this.#mask = slots - 1;
   }
 
-  /** The cached verification of `token`, if it still holds at `now`. */
-  get(token: string, now: number): AuthInfo<object> | undefined {
+  /** The cached verification of `token`, if it still holds at `now` (the entry itself: no allocation). */
+  get(token: string, now: number): CachedVerification<R> | undefined {
     const lru = this.#lru;
     if (lru === undefined) return undefined;
     const key = keyOf(token);
@@ -87,11 +93,11 @@ export class VerifiedTokenCache {
       }
       entry.set = set;
     }
-    return entry.auth;
+    return entry;
   }
 
-  /** Remembers a verification that just succeeded with `use`, if seen before. */
-  add(token: string, auth: AuthInfo<object>, use: KeyUse, expiresAtMs: number, now: number): void {
+  /** Remembers a verification that just succeeded with `use` under `rule`, if seen before. */
+  add(token: string, auth: AuthInfo<object>, rule: R, use: KeyUse, expiresAtMs: number, now: number): void {
     const lru = this.#lru;
     if (lru === undefined || now >= expiresAtMs) return;
     const key = keyOf(token);
@@ -104,6 +110,6 @@ export class VerifiedTokenCache {
     // A refresh may have landed during the check and withdrawn the key that verified the token.
     const set = use.source.usableSet(now);
     if (set === undefined || !set.stillHolds(use.kid, use.alg, use.key)) return;
-    lru.set(key, { token, auth, expiresAtMs, use, set });
+    lru.set(key, { token, auth, rule, expiresAtMs, use, set });
   }
 }
