@@ -5,13 +5,12 @@
 import { LRUCache } from 'lru-cache';
 import { BearerAuthenticator } from './bearer/authenticate.js';
 import type { RequestLike } from './bearer/extract.js';
-import type { BearerAuthOptions, ResolvedConfig } from './config/options.js';
+import type { Algorithm, BearerAuthOptions, ResolvedConfig } from './config/options.js';
 import { resolveConfig, verificationFingerprint } from './config/resolve.js';
 import { BearerError, ConfigError } from './errors.js';
 import { explainToken, type Explanation } from './bearer/explain.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
 import { DiscoveredKeySet } from './jwks/discovery.js';
-import type { RemoteSettings } from './jwks/fetch-policy.js';
 import { remoteKeySet, type KeySourceStatus } from './jwks/remote.js';
 import { TokenVerifier, type IssuerRule } from './jwt/verify.js';
 import { createDefaultLogger, isRequestLogger, type BearerLogger } from './log.js';
@@ -98,20 +97,33 @@ function verifierFor(config: ResolvedConfig, env: Env): TokenVerifier {
 }
 
 /**
- * Every configured issuer with the configured audiences, and its keys: from the JWKS URL (one key
- * set for all, shared process-wide), else from the issuer's own discovery document.
+ * Every configured issuer with its audiences, settings and rules, and its keys: from its JWKS URL
+ * (one key set per URL, shared process-wide and between issuers naming it), else from the
+ * issuer's own discovery document.
  */
 function issuerRules(config: ResolvedConfig, logger: BearerLogger): IssuerRule[] {
-  const settings: RemoteSettings = {
-    algorithms: config.algorithms,
-    keyCache: config.keyCache,
-    allowInsecureHttp: config.allowInsecureHttp,
-  };
-  const shared = config.jwksUri !== undefined ? remoteKeySet(config.jwksUri, settings, logger) : undefined;
-  return config.issuers.map((issuer) => ({
+  const { keyCache, allowInsecureHttp } = config;
+  // A key set shared by several issuers keeps the keys fitting any of their algorithms; each
+  // issuer's own list is enforced on its tokens before a key is looked up.
+  const algorithmsAt = new Map<string, Algorithm[]>();
+  for (const { jwksUri, algorithms } of config.perIssuer) {
+    if (jwksUri === undefined) continue;
+    const union = algorithmsAt.get(jwksUri) ?? [];
+    for (const alg of algorithms) if (!union.includes(alg)) union.push(alg);
+    algorithmsAt.set(jwksUri, union);
+  }
+  return config.perIssuer.map(({ issuer, audiences, jwksUri, algorithms, clockTolerance, maxTokenAge, scopeClaims, claims }) => ({
     issuer,
-    audiences: config.audiences,
-    keys: shared ?? new DiscoveredKeySet(issuer, settings, logger),
+    audiences,
+    keys:
+      jwksUri !== undefined
+        ? remoteKeySet(jwksUri, { algorithms: algorithmsAt.get(jwksUri)!, keyCache, allowInsecureHttp }, logger)
+        : new DiscoveredKeySet(issuer, { algorithms, keyCache, allowInsecureHttp }, logger),
+    algorithms,
+    clockTolerance,
+    maxTokenAge,
+    scopeClaims,
+    claims,
   }));
 }
 

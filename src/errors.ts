@@ -30,6 +30,7 @@ export type RefusalReason =
   | 'unexpected_issuer'
   | 'unexpected_audience'
   | 'unexpected_type'
+  | 'claim_mismatch'
   | 'insufficient_scope'
   | 'keys_unavailable';
 
@@ -60,6 +61,7 @@ const DESCRIPTIONS: Readonly<Record<RefusalReason, string>> = {
   unexpected_issuer: 'unexpected issuer',
   unexpected_audience: 'unexpected audience',
   unexpected_type: 'unexpected token type',
+  claim_mismatch: 'token claims not accepted',
   insufficient_scope: 'insufficient scope',
   keys_unavailable: 'signing keys unavailable, try again later',
 };
@@ -80,6 +82,8 @@ export interface RefusalOptions extends ErrorOptions {
   readonly subject?: string | undefined;
   /** `kid` of the token header, only when short and printable. */
   readonly kid?: string | undefined;
+  /** What failed, in our words or a claim rule's: for the log only. */
+  readonly detail?: string | undefined;
 }
 
 /**
@@ -103,6 +107,8 @@ export abstract class BearerError extends Error {
   readonly subject: string | undefined;
   /** `kid` of the token header, when short and printable. For logs; never sent to the client. */
   readonly kid: string | undefined;
+  /** For `claim_mismatch`: which rule failed, or the reason a function rule gave. For logs; never sent to the client. */
+  readonly detail: string | undefined;
   /** The realm of `headers`: the configured one on errors from an instance (see `withRealm`). */
   readonly realm: string = DEFAULT_REALM;
 
@@ -114,6 +120,7 @@ export abstract class BearerError extends Error {
     this.description = description;
     this.subject = options?.subject;
     this.kid = options?.kid;
+    this.detail = options?.detail;
   }
 
   get statusCode(): number {

@@ -5,7 +5,16 @@
 import type { AuthInfo } from './types.js';
 
 export { createBearerAuth, requireToken, type BearerAuth } from './create-bearer-auth.js';
-export type { BearerAuthOptions, KeyCacheOptions, VerifiedTokenCacheOptions, ResolvedConfig, Algorithm } from './config/options.js';
+export type {
+  BearerAuthOptions,
+  IssuerOptions,
+  KeyCacheOptions,
+  VerifiedTokenCacheOptions,
+  ResolvedConfig,
+  ResolvedIssuer,
+  Algorithm,
+} from './config/options.js';
+export type { ClaimCheck, ClaimRules, ClaimValue } from './jwt/claim-rules.js';
 export { SUPPORTED_ALGORITHMS } from './config/options.js';
 export {
   BearerError,

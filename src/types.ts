@@ -60,4 +60,6 @@ export interface AuthInfo<C extends object = Claims> {
   readonly clientId: string | undefined;
   /** `exp`, in seconds since the epoch. */
   readonly expiresAt: number;
+  /** The configured issuer that admitted the token: its `iss`, exactly. */
+  readonly issuer: string;
 }

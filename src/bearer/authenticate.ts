@@ -12,7 +12,10 @@ import { extractToken, isB64Token, type ExtractOptions, type RequestLike } from 
  * would be another. Both throw BearerErrors for tokens they refuse.
  */
 export interface AccessTokenVerifier {
-  /** The verification of a token seen before, synchronously; undefined means "check it", never "invalid". */
+  /**
+   * The verification of a token seen before, synchronously; undefined means "check it", never
+   * "invalid". Throws the refusal of a check it runs on every request (a claim rule function).
+   */
   cached(token: string): AuthInfo<object> | undefined;
   /** The full check of a token `cached` just missed. */
   verifyUncached(token: string): Promise<AuthInfo<object>>;

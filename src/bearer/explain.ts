@@ -4,6 +4,7 @@
  * next to what the configuration expects, and never include the token itself.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import type { ResolvedConfig, ResolvedIssuer } from '../config/options.js';
 import type { BearerAuth } from '../create-bearer-auth.js';
 import { BearerError, type OAuthErrorCode, type RefusalReason } from '../errors.js';
 import { discoveryUrl } from '../jwks/discovery.js';
@@ -25,6 +26,7 @@ const PIPELINE = [
   'expiry',
   'age',
   'issued_at',
+  'claim_rules',
   'scopes',
 ] as const;
 
@@ -33,7 +35,9 @@ const PIPELINE = [
  * `structure` (a signed JWT, not too large), `algorithm`, `keys` (signing keys at hand), `key` (the
  * token's among them), `signature`, `type` (strict profile only), `claims` (required ones present
  * and well-formed), `issuer`, `audience`, `not_before`, `expiry`, `age` (with `maxTokenAge` only),
- * `issued_at` (not in the future), `scopes` (when `explain()` is given required scopes).
+ * `issued_at` (not in the future), `claim_rules` (when the token's issuer has `claims` rules),
+ * `scopes` (when `explain()` is given required scopes). With several issuers, a token is held to
+ * the settings of the issuer its `iss` names.
  */
 export type CheckName = (typeof PIPELINE)[number];
 
@@ -56,7 +60,7 @@ export interface AcceptedExplanation extends ExplanationDetails {
   /** The API would accept the token (with the `required` scopes). */
   readonly valid: true;
   /** What `req.auth` would hold, but the token. */
-  readonly auth: Pick<AuthInfo, 'clientId' | 'subject' | 'scopes' | 'expiresAt'>;
+  readonly auth: Pick<AuthInfo, 'clientId' | 'subject' | 'scopes' | 'expiresAt' | 'issuer'>;
   readonly refusal?: undefined;
 }
 
@@ -110,6 +114,7 @@ const FAILED_CHECK = {
   token_expired: 'expiry',
   token_too_old: 'age',
   issued_in_future: 'issued_at',
+  claim_mismatch: 'claim_rules',
   insufficient_scope: 'scopes',
 } as const satisfies Record<RefusalReason, CheckName>;
 
@@ -140,16 +145,17 @@ export async function explainToken(auth: Target, token: string, required?: Scope
       : decode(token, auth.config.maxTokenLength);
   const failed = refusal && FAILED_CHECK[refusal.reason];
   const passed = passedChecks(auth, failed, claims);
-  const details = checkDetails(auth, token, header, claims, requirement, refusal?.reason);
-  const checks = PIPELINE.filter((check) => applies(check, auth, required)).map((check): ExplanationCheck => ({
+  const held = heldTo(auth.config, claims);
+  const details = checkDetails(auth, token, header, claims, requirement, held, refusal);
+  const checks = PIPELINE.filter((check) => applies(check, held, required)).map((check): ExplanationCheck => ({
     check,
     ok: check === failed ? false : passed.has(check) || undefined,
     ...withoutUndefined(details[check]),
   }));
   const rest = { ...(header && { header }), ...(claims && { claims }), checks };
   if ('info' in outcome) {
-    const { clientId, subject, scopes, expiresAt } = outcome.info;
-    return { valid: true, auth: { clientId, subject, scopes, expiresAt }, ...rest };
+    const { clientId, subject, scopes, expiresAt, issuer } = outcome.info;
+    return { valid: true, auth: { clientId, subject, scopes, expiresAt, issuer }, ...rest };
   }
   const { status, error, reason, description } = outcome.refusal;
   return { valid: false, refusal: { status, error, reason, description }, ...rest };
@@ -173,9 +179,32 @@ function decode(token: string, maxLength: number): { header?: Json | undefined; 
   return { header, claims };
 }
 
-function applies(check: CheckName, { config }: Target, required: ScopeRequirement | undefined): boolean {
-  if (check === 'type') return config.strict;
-  if (check === 'age') return config.maxTokenAge !== undefined;
+/** What a token is held to: its issuer's settings (`routed`), or the shared ones when its `iss` names none. */
+interface HeldTo extends Omit<ResolvedIssuer, 'issuer'> {
+  readonly routed: ResolvedIssuer | undefined;
+  readonly strict: boolean;
+}
+
+function heldTo(config: ResolvedConfig, claims: Json | undefined): HeldTo {
+  const iss = own(claims, 'iss');
+  const routed = config.perIssuer.find((entry) => entry.issuer === iss);
+  const { audiences, jwksUri, algorithms, clockTolerance, maxTokenAge, scopeClaims, strict } = config;
+  const shared = {
+    audiences,
+    jwksUri,
+    algorithms,
+    clockTolerance,
+    maxTokenAge,
+    scopeClaims,
+    claims: config.claims ? [config.claims] : [],
+  };
+  return { ...(routed ?? shared), routed, strict };
+}
+
+function applies(check: CheckName, held: HeldTo, required: ScopeRequirement | undefined): boolean {
+  if (check === 'type') return held.strict;
+  if (check === 'age') return held.maxTokenAge !== undefined;
+  if (check === 'claim_rules') return held.claims.length > 0;
   if (check === 'scopes') return required !== undefined;
   return true;
 }
@@ -183,8 +212,8 @@ function applies(check: CheckName, { config }: Target, required: ScopeRequiremen
 /** The checks passed: all before the failed one, or every one when none failed. */
 function passedChecks({ config }: Target, failed: CheckName | undefined, claims: Json | undefined): Set<CheckName> {
   let end = failed === undefined ? PIPELINE.length : PIPELINE.indexOf(failed);
-  // With a key source per issuer, an unknown `iss` is refused before the signature is checked.
-  const routedByIssuer = config.jwksUri === undefined && config.issuers.length > 1;
+  // With several issuers, an unknown `iss` is refused before the signature is checked.
+  const routedByIssuer = config.issuers.length > 1;
   if (failed === 'issuer' && routedByIssuer && !config.issuers.includes(own(claims, 'iss') as string)) {
     end = PIPELINE.indexOf('algorithm');
   }
@@ -197,32 +226,34 @@ function checkDetails(
   header: Json | undefined,
   claims: Json | undefined,
   requirement: CompiledRequirement,
-  reason: RefusalReason | undefined,
+  held: HeldTo,
+  refusal: BearerError | undefined,
 ): Record<CheckName, Details> {
   const { config } = auth;
+  const reason = refusal?.reason;
   const now = Date.now() / 1000;
-  const tolerance = config.clockTolerance;
+  const tolerance = held.clockTolerance;
   const sources = auth.status();
-  const kids = Object.values(sources).flatMap((s) => s.kids);
-  const where = config.jwksUri ?? 'the discovered JWKS';
   const iss = own(claims, 'iss');
+  // The token's own issuer's key source if it has one, else all of them.
+  const tokenIssuer = typeof iss === 'string' && Object.hasOwn(sources, iss) ? iss : undefined;
+  const kids = tokenIssuer !== undefined ? sources[tokenIssuer]!.kids : Object.values(sources).flatMap((s) => s.kids);
+  const where = held.jwksUri ?? 'the discovered JWKS';
   // Nothing is found in a part that does not decode.
   const inHeader = (name: string) => (header === undefined ? undefined : show(own(header, name)));
   const inClaims = (name: string, as: (value: unknown) => string = show) =>
     claims === undefined ? undefined : as(own(claims, name));
-  const scopeClaim = config.scopeClaims.map((name) => own(claims, name)).find((value) => value !== undefined);
+  const scopeClaim = held.scopeClaims.map((name) => own(claims, name)).find((value) => value !== undefined);
   const requiredClaims = [
     'iss',
     'aud',
     'exp',
-    ...(config.strict ? ['sub', 'client_id', 'iat', 'jti'] : config.maxTokenAge !== undefined ? ['iat'] : []),
+    ...(config.strict ? ['sub', 'client_id', 'iat', 'jti'] : held.maxTokenAge !== undefined ? ['iat'] : []),
   ];
   const missing = claims ? requiredClaims.filter((name) => !Object.hasOwn(claims, name)) : [];
   const dates = ['exp', 'nbf', 'iat']
     .filter((name) => own(claims, name) !== undefined)
     .map((name) => `${name} ${show(own(claims, name))}`);
-  // The token's own issuer's key source if it has one, else all of them.
-  const tokenIssuer = typeof iss === 'string' && Object.hasOwn(sources, iss) ? iss : undefined;
   const fetchProblems = new Set(
     Object.entries(sources)
       .filter(([issuer, s]) => s.lastFailure !== undefined && (tokenIssuer === undefined || issuer === tokenIssuer))
@@ -245,7 +276,7 @@ function checkDetails(
           : 'a signed JWT: header.payload.signature',
       hint: reason === 'not_a_jwt' ? 'an opaque token: set the token type of the CyberArk app to JWT' : undefined,
     },
-    algorithm: { found: inHeader('alg'), expected: list(config.algorithms) },
+    algorithm: { found: inHeader('alg'), expected: list(held.algorithms) },
     keys: {
       found: kids.length > 0 ? list(kids) : '(none)',
       expected: `a key set from ${where}`,
@@ -265,7 +296,7 @@ function checkDetails(
       hint: reason === 'missing_expiry' ? 'tokens without exp are never accepted (RFC 8725)' : undefined,
     },
     issuer: { found: inClaims('iss'), expected: list(config.issuers), hint: issuerHint(iss, config.issuers) },
-    audience: { found: inClaims('aud'), expected: list(config.audiences) },
+    audience: audienceDetails(config, held, claims),
     not_before: {
       found: inClaims('nbf', date),
       expected: `at or before ${iso(now + tolerance)} (now plus the clock tolerance of ${tolerance}s)`,
@@ -276,18 +307,57 @@ function checkDetails(
     },
     age: {
       found: inClaims('iat', date),
-      expected: `at or after ${iso(now - (config.maxTokenAge ?? 0) - tolerance)} (maximum age ${config.maxTokenAge}s, clock tolerance ${tolerance}s)`,
+      expected: `at or after ${iso(now - (held.maxTokenAge ?? 0) - tolerance)} (maximum age ${held.maxTokenAge}s, clock tolerance ${tolerance}s)`,
     },
     issued_at: {
       found: inClaims('iat', date),
       expected: `at or before ${iso(now + tolerance)} (now plus the clock tolerance of ${tolerance}s)`,
       hint: reason === 'issued_in_future' ? 'check the clocks of the issuer and this host' : undefined,
     },
+    claim_rules: {
+      found: claims === undefined ? undefined : ruleClaims(held.claims, claims),
+      expected: held.claims.map(describeRule).join('; '),
+      hint: reason === 'claim_mismatch' ? refusal?.detail : undefined,
+    },
     scopes: {
       found: claims === undefined ? undefined : show(scopeClaim),
       expected: `${requirement.mode === 'any' ? 'any of ' : ''}${requirement.scopes.join(' ')}`,
     },
   };
+}
+
+/** The audiences of the token's issuer; with several issuers, a hint when it names another one's. */
+function audienceDetails(config: ResolvedConfig, held: HeldTo, claims: Json | undefined): Details {
+  const aud = own(claims, 'aud');
+  const found = claims === undefined ? undefined : show(aud);
+  if (held.routed === undefined || config.perIssuer.length === 1) return { found, expected: list(held.audiences) };
+  const { routed } = held;
+  const named = (Array.isArray(aud) ? aud : [aud]).filter((a): a is string => typeof a === 'string');
+  const mine = named.some((a) => routed.audiences.includes(a));
+  const theirs = mine
+    ? undefined
+    : config.perIssuer.find((other) => other !== routed && named.some((a) => other.audiences.includes(a)));
+  const crossed = theirs && named.find((a) => theirs.audiences.includes(a));
+  return {
+    found,
+    expected: `${list(routed.audiences)} (tokens of ${routed.issuer})`,
+    hint: theirs
+      ? `${JSON.stringify(crossed)} is the audience of another issuer (${theirs.issuer}): each issuer's tokens must name its own`
+      : undefined,
+  };
+}
+
+/** The token's values of the claims object rules name. */
+function ruleClaims(rules: ResolvedIssuer['claims'], claims: Json): string | undefined {
+  const names = [...new Set(rules.flatMap((rule) => (typeof rule === 'function' ? [] : Object.keys(rule))))];
+  return names.length > 0 ? names.map((name) => `${name} ${show(own(claims, name))}`).join(', ') : undefined;
+}
+
+function describeRule(rule: ResolvedIssuer['claims'][number]): string {
+  if (typeof rule === 'function') return 'a function of the claims and header';
+  return Object.entries(rule)
+    .map(([name, value]) => (Array.isArray(value) ? `${name} one of ${value.map(show).join(', ')}` : `${name} ${show(value)}`))
+    .join(', ');
 }
 
 /** Where the token stops being an RFC 6750 token, without repeating it. */

@@ -3,6 +3,7 @@
  * about them is derived from: known names, env vars, defaults, bounds, what the verifier shares.
  */
 import { DEFAULT_REALM } from '../errors.js';
+import type { ClaimRules } from '../jwt/claim-rules.js';
 import type { BearerLogger } from '../log.js';
 import { MAX_TIMER_SECONDS, type NumberSpec, type OptionSpec } from './checks.js';
 
@@ -41,6 +42,32 @@ export interface VerifiedTokenCacheOptions {
   max?: number | undefined;
 }
 
+/**
+ * One entry of `issuers`: an issuer (a CyberArk OAuth2 Server app, or another), the audience of its
+ * tokens, and what it overrides of the shared settings. Named as the single-issuer options are.
+ */
+export interface IssuerOptions {
+  /** With `appId`: the issuer is `${tenantUrl}/${appId}/` and its keys are at `${tenantUrl}/OAuth2/Keys/${appId}`. */
+  tenantUrl?: string | undefined;
+  appId?: string | undefined;
+  /** The exact `iss` of its tokens (one per entry). Default `${tenantUrl}/${appId}/`. */
+  issuer?: string | undefined;
+  /** Default `${tenantUrl}/OAuth2/Keys/${appId}`, else discovered from the issuer. Issuers naming the same URL share one key set. */
+  jwksUri?: string | undefined;
+  /** Accepted `aud` values of this issuer's tokens, and of no other issuer's. Required. */
+  audience: string | readonly string[];
+  /** Instead of the shared `algorithms`. */
+  algorithms?: readonly Algorithm[] | undefined;
+  /** Instead of the shared `clockTolerance`. */
+  clockTolerance?: number | undefined;
+  /** Instead of the shared `maxTokenAge`. */
+  maxTokenAge?: number | undefined;
+  /** Instead of the shared `scopeClaim`. */
+  scopeClaim?: string | readonly string[] | undefined;
+  /** Claim rules for this issuer's tokens, checked after the shared `claims` (both must pass). */
+  claims?: ClaimRules | undefined;
+}
+
 export interface BearerAuthOptions {
   /** Tenant base URL, e.g. `https://abc1234.id.cyberark.cloud`. Env `CYBERARK_TENANT_URL`. */
   tenantUrl?: string | undefined;
@@ -52,6 +79,12 @@ export interface BearerAuthOptions {
   jwksUri?: string | undefined;
   /** Accepted `aud` values. Env `CYBERARK_AUDIENCE` (comma-separated). Required. */
   audience?: string | readonly string[] | undefined;
+  /**
+   * Several issuers, each with its own audience (and overrides), instead of `tenantUrl`, `appId`,
+   * `issuer`, `jwksUri` and `audience`. A token is routed by its exact `iss` to one of them and
+   * held to that one's keys, audience and rules only. No env var.
+   */
+  issuers?: readonly IssuerOptions[] | undefined;
   /** Accepted `alg` values. Default `['RS256']`. `none` and HMAC algorithms are refused. */
   algorithms?: readonly Algorithm[] | undefined;
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 30. */
@@ -60,6 +93,12 @@ export interface BearerAuthOptions {
   maxTokenAge?: number | undefined;
   /** Claim(s) holding the granted scopes, first present wins. Default `['scope', 'scp']`. */
   scopeClaim?: string | readonly string[] | undefined;
+  /**
+   * Rules every token's claims must pass, else 401 `claim_mismatch`: exact values
+   * (`{ app_id: 'orders-api', tenant_type: ['prod', 'dr'] }`), or a synchronous function run on
+   * every request. Default: none.
+   */
+  claims?: ClaimRules | undefined;
   /** Realm of the `WWW-Authenticate` challenge. Default `api`. */
   realm?: string | undefined;
   /** A pino logger (or any logger with the same methods). Default: pino at `LOG_LEVEL` (default `info`). */
@@ -84,15 +123,35 @@ export interface BearerAuthOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
-export interface ResolvedConfig {
-  readonly issuers: readonly string[];
+/** One accepted issuer and everything its tokens are held to, shared settings filled in. */
+export interface ResolvedIssuer {
+  readonly issuer: string;
   readonly audiences: readonly string[];
-  /** The JWKS URL, or undefined when it is discovered from each issuer. */
+  /** Undefined when discovered from the issuer. */
   readonly jwksUri: string | undefined;
   readonly algorithms: readonly Algorithm[];
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;
   readonly scopeClaims: readonly string[];
+  /** The shared rules, then the issuer's own: every one must pass. */
+  readonly claims: readonly ClaimRules[];
+}
+
+export interface ResolvedConfig {
+  /** Every accepted issuer. */
+  readonly issuers: readonly string[];
+  /** Every accepted audience, of any issuer (each issuer accepts its own: see `perIssuer`). */
+  readonly audiences: readonly string[];
+  /** The JWKS URL when one serves every issuer, else undefined (see `perIssuer`). */
+  readonly jwksUri: string | undefined;
+  /** Each issuer, what its tokens must name and pass, where its keys are: what the verifier is built from. */
+  readonly perIssuer: readonly ResolvedIssuer[];
+  readonly algorithms: readonly Algorithm[];
+  readonly clockTolerance: number;
+  readonly maxTokenAge: number | undefined;
+  readonly scopeClaims: readonly string[];
+  /** The shared claim rules. */
+  readonly claims: ClaimRules | undefined;
   readonly realm: string;
   readonly onError: 'respond' | 'next';
   readonly allowQueryToken: boolean;
@@ -117,10 +176,12 @@ export const OPTIONS = {
   issuer: { env: 'CYBERARK_ISSUER' },
   jwksUri: { env: 'CYBERARK_JWKS_URI' },
   audience: { env: 'CYBERARK_AUDIENCE' },
+  issuers: {},
   algorithms: { default: ['RS256'] as readonly Algorithm[] },
   clockTolerance: { default: 30 },
   maxTokenAge: { greaterThan: 0 },
   scopeClaim: { default: ['scope', 'scp'] as readonly string[] },
+  claims: {},
   realm: { default: DEFAULT_REALM },
   onError: { default: 'respond' },
   allowQueryToken: { default: false },
@@ -131,6 +192,25 @@ export const OPTIONS = {
   tokenCache: {},
   logger: {},
 } as const satisfies Record<keyof BearerAuthOptions, OptionSpec>;
+
+/** The options that name one issuer: in `issuers` they are set per entry, never at the top level. */
+export const ONE_ISSUER_OPTIONS = ['tenantUrl', 'appId', 'issuer', 'jwksUri', 'audience'] as const satisfies ReadonlyArray<
+  keyof BearerAuthOptions & keyof IssuerOptions
+>;
+
+/** What an entry of `issuers` may set (no env vars); overrides are checked as the shared option is. */
+export const ISSUER_OPTIONS = {
+  tenantUrl: {},
+  appId: {},
+  issuer: {},
+  jwksUri: {},
+  audience: {},
+  algorithms: OPTIONS.algorithms,
+  clockTolerance: OPTIONS.clockTolerance,
+  maxTokenAge: OPTIONS.maxTokenAge,
+  scopeClaim: OPTIONS.scopeClaim,
+  claims: OPTIONS.claims,
+} as const satisfies Record<keyof IssuerOptions, OptionSpec>;
 
 export const KEY_CACHE = {
   maxAge: { default: 600, greaterThan: 0 },
@@ -157,10 +237,12 @@ export const FINGERPRINT = {
   issuers: true,
   audiences: true,
   jwksUri: true,
+  perIssuer: true,
   algorithms: true,
   clockTolerance: true,
   maxTokenAge: true,
   scopeClaims: true,
+  claims: true,
   realm: false,
   onError: false,
   allowQueryToken: false,

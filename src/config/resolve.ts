@@ -13,20 +13,25 @@ import {
   number,
   numbers,
   ownOptions,
+  ownProperties,
   reader,
   type Reader,
   tenantOrigin,
   type Given,
 } from './checks.js';
+import { claimRulesOf } from './claims.js';
 import {
   FINGERPRINT,
+  ISSUER_OPTIONS,
   KEY_CACHE,
+  ONE_ISSUER_OPTIONS,
   OPTIONS,
   SUPPORTED_ALGORITHMS,
   TOKEN_CACHE,
   type Algorithm,
   type BearerAuthOptions,
   type ResolvedConfig,
+  type ResolvedIssuer,
 } from './options.js';
 
 export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
@@ -34,23 +39,27 @@ export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
   const env = envOf(options.env);
   const read = reader(options, env, OPTIONS);
   const allowInsecureHttp = flag(read('allowInsecureHttp'));
-  const { issuers, jwksUri } = trustedIssuers(read, allowInsecureHttp);
-  const audiences = stringList(read('audience'));
-  if (!audiences) {
-    throw new ConfigError(
-      'audience',
-      'is required: set it to the Audience of your CyberArk OAuth2 Server app (tokens for other apps of the tenant carry the same signature)',
-      OPTIONS.audience.env,
-    );
-  }
-  return Object.freeze({
-    issuers,
-    audiences,
-    jwksUri,
+  const one = options.issuers === undefined ? oneIssuer(read, allowInsecureHttp) : undefined;
+  const shared = {
     algorithms: algorithmList(read('algorithms')),
     clockTolerance: number(read('clockTolerance')),
     maxTokenAge: number(read('maxTokenAge')),
     scopeClaims: claimNames(read('scopeClaim')),
+  };
+  const claims = claimRulesOf(read('claims'));
+  const perIssuer = one
+    ? one.issuers.map((issuer) =>
+        Object.freeze({ issuer, audiences: one.audiences, jwksUri: one.jwksUri, ...shared, claims: rulesList(claims) }),
+      )
+    : issuerTable(options, read('issuers'), { ...shared, claims }, allowInsecureHttp);
+  const jwksUris = new Set(perIssuer.map((i) => i.jwksUri));
+  return Object.freeze({
+    issuers: Object.freeze(perIssuer.map((i) => i.issuer)),
+    audiences: Object.freeze([...new Set(perIssuer.flatMap((i) => i.audiences))]),
+    jwksUri: jwksUris.size === 1 ? perIssuer[0]!.jwksUri : undefined,
+    perIssuer: Object.freeze(perIssuer),
+    ...shared,
+    claims,
     realm: realmOf(read('realm')),
     onError: onErrorOf(read('onError')),
     allowQueryToken: flag(read('allowQueryToken')),
@@ -64,50 +73,174 @@ export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
   });
 }
 
-/** Identity of everything the verifier is built from: instances with equal ones share caches. */
+const functionIds = new WeakMap<object, number>();
+let nextFunctionId = 0;
+
+/**
+ * Identity of everything the verifier is built from: instances with equal ones share caches. A
+ * function (a claim rule) counts by identity: the same function, the same rule.
+ */
 export function verificationFingerprint(config: ResolvedConfig): string {
   const keys = Object.keys(FINGERPRINT) as Array<keyof ResolvedConfig>;
-  return JSON.stringify(keys.filter((key) => FINGERPRINT[key]).map((key) => config[key]));
+  return JSON.stringify(
+    keys.filter((key) => FINGERPRINT[key]).map((key) => config[key]),
+    (_key, value: unknown) => {
+      if (typeof value !== 'function') return value;
+      let id = functionIds.get(value);
+      if (id === undefined) functionIds.set(value, (id = nextFunctionId++));
+      return `function ${id}`;
+    },
+  );
 }
+
+const rulesList = (...rules: ReadonlyArray<ResolvedIssuer['claims'][number] | undefined>): ResolvedIssuer['claims'] =>
+  Object.freeze(rules.filter((rule) => rule !== undefined));
+
+/** The single-issuer options (and env vars): the issuers they name, one audience list and key source for all. */
+function oneIssuer(
+  read: Reader<typeof OPTIONS>,
+  allowInsecureHttp: boolean,
+): { issuers: readonly string[]; audiences: readonly string[]; jwksUri: string | undefined } {
+  const trusted = trustedIssuers(read, stringList, allowInsecureHttp);
+  const audiences = stringList(read('audience'));
+  if (!audiences) {
+    throw new ConfigError(
+      'audience',
+      'is required: set it to the Audience of your CyberArk OAuth2 Server app (tokens for other apps of the tenant carry the same signature)',
+      OPTIONS.audience.env,
+    );
+  }
+  return { ...trusted, audiences };
+}
+
+type IssuerReader = (option: 'tenantUrl' | 'appId' | 'issuer' | 'jwksUri') => Given;
 
 /**
  * Which `iss` values to accept and where their keys are: derived from tenantUrl and appId, or
  * given as issuer with jwksUri, or issuer alone (each issuer's keys then come from discovery).
  */
 function trustedIssuers(
-  read: Reader<typeof OPTIONS>,
+  read: IssuerReader,
+  issuerList: (given: Given) => readonly string[] | undefined,
   allowInsecureHttp: boolean,
 ): { issuers: readonly string[]; jwksUri: string | undefined } {
   const tenant = read('tenantUrl');
   const app = read('appId');
   const tenantUrl = tenant.value === undefined ? undefined : tenantOrigin(tenant, allowInsecureHttp);
   const appId = app.value === undefined ? undefined : appIdOf(app);
-  const issuerList = stringList(read('issuer'));
+  const issuerGiven = read('issuer');
+  const given = issuerList(issuerGiven);
   const jwks = read('jwksUri');
   const jwksGiven = jwks.value !== undefined;
-  if ((tenantUrl === undefined) !== (appId === undefined) && !(issuerList && jwksGiven)) {
-    const [missing, have] = tenantUrl === undefined ? (['tenantUrl', 'appId'] as const) : (['appId', 'tenantUrl'] as const);
+  if ((tenantUrl === undefined) !== (appId === undefined) && !(given && jwksGiven)) {
+    const [missing, have] = tenantUrl === undefined ? [tenant, app] : [app, tenant];
     throw new ConfigError(
-      missing,
-      `is required with ${have}: tokens are issued at ${'${tenantUrl}'}/oauth2/token/${'${appId}'}`,
-      OPTIONS[missing].env,
+      missing.option,
+      `is required with ${have.option}: tokens are issued at ${'${tenantUrl}'}/oauth2/token/${'${appId}'}`,
+      missing.spec.env,
     );
   }
   const base = tenantUrl !== undefined && appId !== undefined ? { tenantUrl, appId: encodeURIComponent(appId) } : undefined;
 
-  const issuers = issuerList ?? (base ? Object.freeze([`${base.tenantUrl}/${base.appId}/`]) : undefined);
+  const issuers = given ?? (base ? Object.freeze([`${base.tenantUrl}/${base.appId}/`]) : undefined);
   if (!issuers) {
     throw new ConfigError(
-      'tenantUrl',
+      tenant.option,
       `and appId are required (or issuer, with jwksUri or discovery): nothing says which tokens to accept`,
-      OPTIONS.tenantUrl.env,
+      tenant.spec.env,
     );
   }
   if (jwksGiven) return { issuers, jwksUri: checkUrl(jwks.value, jwks.option, jwks.spec.env, allowInsecureHttp).href };
   if (base) return { issuers, jwksUri: `${base.tenantUrl}/OAuth2/Keys/${base.appId}` };
   // Discovery: every issuer must be a URL whose metadata we can fetch.
-  for (const issuer of issuers) checkUrl(issuer, 'issuer', OPTIONS.issuer.env, allowInsecureHttp);
+  for (const issuer of issuers) checkUrl(issuer, issuerGiven.option, issuerGiven.spec.env, allowInsecureHttp);
   return { issuers, jwksUri: undefined };
+}
+
+/** An entry's `issuer`: one string. */
+function oneIssuerString(given: Given): readonly string[] | undefined {
+  if (given.value !== undefined && typeof given.value !== 'string') {
+    throw new ConfigError(given.option, `must be a string (one issuer per entry), got ${kindOf(given.value)}`);
+  }
+  return stringList(given);
+}
+
+/** What an entry of `issuers` takes from the top level unless it sets its own. */
+type SharedSettings = Omit<ResolvedIssuer, 'issuer' | 'audiences' | 'jwksUri' | 'claims'> & {
+  readonly claims: ResolvedIssuer['claims'][number] | undefined;
+};
+
+/** The `issuers` option: each entry resolved with the shared settings; no issuer twice. */
+function issuerTable(
+  options: Record<string, unknown>,
+  { option, value }: Given,
+  shared: SharedSettings,
+  allowInsecureHttp: boolean,
+): ResolvedIssuer[] {
+  for (const name of ONE_ISSUER_OPTIONS) {
+    if (options[name] !== undefined) {
+      throw new ConfigError(name, `cannot be used with ${option}: give each issuer its own in its entry of ${option}`);
+    }
+  }
+  if (!Array.isArray(value)) {
+    throw new ConfigError(option, `must be an array of issuers such as [{ tenantUrl, appId, audience }], got ${kindOf(value)}`);
+  }
+  if (value.length === 0) throw new ConfigError(option, 'must list at least one issuer');
+  const seen = new Map<string, string>();
+  return value.map((entry: unknown, i) => {
+    const at = `${option}[${i}]`;
+    const resolved = issuerEntry(entry, at, shared, allowInsecureHttp);
+    const first = seen.get(resolved.issuer);
+    if (first !== undefined) {
+      throw new ConfigError(
+        `${at}.issuer`,
+        `names the issuer of ${first} again (${JSON.stringify(resolved.issuer)}): which entry's rules would apply is not clear`,
+      );
+    }
+    seen.set(resolved.issuer, at);
+    return resolved;
+  });
+}
+
+function issuerEntry(entry: unknown, at: string, shared: SharedSettings, allowInsecureHttp: boolean): ResolvedIssuer {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new ConfigError(at, `must be an object such as { tenantUrl, appId, audience }, got ${kindOf(entry)}`);
+  }
+  const given = ownProperties(entry);
+  for (const key of Object.keys(given)) {
+    if (!Object.hasOwn(ISSUER_OPTIONS, key)) {
+      throw new ConfigError(
+        `${at}.${key}`,
+        `is not an option of an issuers entry (known: ${Object.keys(ISSUER_OPTIONS).join(', ')}; the others are shared)`,
+      );
+    }
+  }
+  const read = <K extends keyof typeof ISSUER_OPTIONS>(option: K): Given<(typeof ISSUER_OPTIONS)[K]> => ({
+    option: `${at}.${option}`,
+    value: given[option],
+    fromEnv: false,
+    spec: ISSUER_OPTIONS[option],
+  });
+  const { issuers, jwksUri } = trustedIssuers(read, oneIssuerString, allowInsecureHttp);
+  const audiences = stringList(read('audience'));
+  if (!audiences) {
+    throw new ConfigError(`${at}.audience`, "is required: the Audience of this issuer's app, which only its tokens may name");
+  }
+  const override = <K extends 'algorithms' | 'clockTolerance' | 'maxTokenAge' | 'scopeClaim', T>(
+    option: K,
+    fallback: T,
+    parse: (given: Given<(typeof ISSUER_OPTIONS)[K]>) => T,
+  ): T => (given[option] === undefined ? fallback : parse(read(option)));
+  return Object.freeze({
+    issuer: issuers[0]!,
+    audiences,
+    jwksUri,
+    algorithms: override('algorithms', shared.algorithms, algorithmList),
+    clockTolerance: override('clockTolerance', shared.clockTolerance, (g) => number(g)),
+    maxTokenAge: override('maxTokenAge', shared.maxTokenAge, (g) => number(g)),
+    scopeClaims: override('scopeClaim', shared.scopeClaims, claimNames),
+    claims: rulesList(shared.claims, claimRulesOf(read('claims'))),
+  });
 }
 
 /** A string-or-list option (issuer, audience). Env values are comma-separated; entries must be non-empty, unpadded strings. */

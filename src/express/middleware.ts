@@ -94,6 +94,7 @@ function logRefusal(logger: BearerLogger, req: BearerRequest, error: BearerError
       ...(route !== undefined ? { route } : {}),
       ...(error.subject !== undefined ? { sub: error.subject } : {}),
       ...(error.kid !== undefined ? { kid: error.kid } : {}),
+      ...(error.detail !== undefined ? { detail: error.detail } : {}),
     },
     'bearer token refused',
   );

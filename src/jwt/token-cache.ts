@@ -16,10 +16,16 @@ export interface KeyUse {
   readonly key: KeyObject;
 }
 
-interface Entry {
+/** A cached verification: what it found, and the issuer's rules that admitted it. */
+export interface CachedVerification<R> {
+  readonly auth: AuthInfo<object>;
+  /** The rules the token passed: a hit runs their per-request checks again. */
+  readonly rule: R;
+}
+
+interface Entry<R> extends CachedVerification<R> {
   /** The exact token: the map key is only its tail, so a hit compares the whole string. */
   readonly token: string;
-  readonly auth: AuthInfo<object>;
   /** When the entry stops counting: `exp` (and `iat + maxTokenAge`), in ms. */
   readonly expiresAtMs: number;
   readonly use: KeyUse;
@@ -89,8 +95,8 @@ class Doorkeeper {
  * Only successes are cached. Caching failures would let anyone fill the LRU with garbage and
  * push out real clients' entries, and it would not slow an attacker, who can vary the token.
  */
-export class VerifiedTokenCache {
-  readonly #lru: LRUCache<string, Entry> | undefined;
+export class VerifiedTokenCache<R> {
+  readonly #lru: LRUCache<string, Entry<R>> | undefined;
   readonly #max: number;
   /**
    * Admission: a verified token enters at once while the cache has room (a new process, a new
@@ -102,12 +108,12 @@ export class VerifiedTokenCache {
 
   constructor(max: number) {
     this.#max = max;
-    this.#lru = max > 0 ? new LRUCache<string, Entry>({ max }) : undefined;
+    this.#lru = max > 0 ? new LRUCache<string, Entry<R>>({ max }) : undefined;
     this.#doorkeeper = max > 0 ? new Doorkeeper(max) : undefined;
   }
 
-  /** The cached verification of `token`, if it still holds at `now`. */
-  get(token: string, now: number): AuthInfo<object> | undefined {
+  /** The cached verification of `token`, if it still holds at `now` (the entry itself: no allocation). */
+  get(token: string, now: number): CachedVerification<R> | undefined {
     const lru = this.#lru;
     if (lru === undefined) return undefined;
     const key = keyOf(token);
@@ -129,11 +135,11 @@ export class VerifiedTokenCache {
       }
       entry.set = set;
     }
-    return entry.auth;
+    return entry;
   }
 
-  /** Remembers a verification that just succeeded with `use`, if admitted (see #doorkeeper). */
-  add(token: string, auth: AuthInfo<object>, use: KeyUse, expiresAtMs: number, now: number): void {
+  /** Remembers a verification that just succeeded with `use` under `rule`, if admitted (see #doorkeeper). */
+  add(token: string, auth: AuthInfo<object>, rule: R, use: KeyUse, expiresAtMs: number, now: number): void {
     const lru = this.#lru;
     if (lru === undefined || now >= expiresAtMs) return;
     const key = keyOf(token);
@@ -141,11 +147,11 @@ export class VerifiedTokenCache {
     // A refresh may have landed during the check and withdrawn the key that verified the token.
     const set = use.source.usableSet(now);
     if (set === undefined || !set.stillHolds(use.kid, use.alg, use.key)) return;
-    lru.set(key, { token, auth, expiresAtMs, use, set });
+    lru.set(key, { token, auth, rule, expiresAtMs, use, set });
   }
 
   /** True when the entry a new one would evict no longer counts: evicting it costs nothing. */
-  #oldestLapsed(lru: LRUCache<string, Entry>, now: number): boolean {
+  #oldestLapsed(lru: LRUCache<string, Entry<R>>, now: number): boolean {
     const oldest = lru.rkeys().next();
     if (oldest.done === true) return true;
     const entry = lru.peek(oldest.value);

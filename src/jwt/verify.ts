@@ -10,17 +10,34 @@ import type { KeySource, KeySourceStatus } from '../jwks/remote.js';
 import { errorFacts, type BearerLogger } from '../log.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
-import type { AuthInfo, Claims } from '../types.js';
-import { keyOf, VerifiedTokenCache, type KeyUse } from './token-cache.js';
+import type { AuthInfo, Claims, TokenHeader } from '../types.js';
+import {
+  checkClaimValues,
+  compileClaimRules,
+  runClaimChecks,
+  type ClaimCheck,
+  type ClaimRules,
+  type CompiledClaimRules,
+} from './claim-rules.js';
+import { keyOf, VerifiedTokenCache, type CachedVerification, type KeyUse } from './token-cache.js';
 
 /** RFC 9068 §2.2: claims a JWT access token must carry in the strict profile. */
 const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 
-/** One accepted issuer: its exact `iss`, the audiences its tokens may name, and where its keys come from. */
+/**
+ * One accepted issuer: its exact `iss`, the audiences its tokens may name, where its keys come
+ * from, and what else its tokens are held to. Settings left out are the verifier's.
+ */
 export interface IssuerRule {
   readonly issuer: string;
   readonly audiences: readonly string[];
   readonly keys: KeySource;
+  readonly algorithms?: readonly Algorithm[] | undefined;
+  readonly clockTolerance?: number | undefined;
+  readonly maxTokenAge?: number | undefined;
+  readonly scopeClaims?: readonly string[] | undefined;
+  /** Claim rules, all of which must pass. */
+  readonly claims?: readonly ClaimRules[] | undefined;
 }
 
 /** What a TokenVerifier checks, and with which keys. Durations in seconds. */
@@ -43,21 +60,31 @@ export interface VerifierOptions {
   readonly logger: BearerLogger;
 }
 
-/** The keys and the jose checks for a token, chosen by its issuer. */
-interface IssuerCheck {
+/**
+ * Everything a token of one issuer is checked with, chosen by its `iss`. A cached verification is
+ * bound to the one that admitted it, whose function rules a cache hit runs again.
+ */
+interface IssuerCheck extends CompiledClaimRules {
+  readonly issuer: string;
   readonly keys: KeySource;
   readonly jose: JWTVerifyOptions;
+  readonly clockTolerance: number;
+  readonly maxTokenAge: number | undefined;
+  readonly scopeClaims: readonly string[];
 }
 
 export class TokenVerifier {
   readonly config: Readonly<VerifierOptions>;
-  /** The check for every token when all issuers share keys and audiences: `iss` need not be read first. */
-  readonly #common: IssuerCheck | undefined;
-  /** Checks by exact issuer; a token's unverified `iss` picks one, and jose checks `iss` again. */
+  /** The check of every token when there is one issuer: `iss` need not be read first. */
+  readonly #single: IssuerCheck | undefined;
+  /**
+   * Checks by exact issuer when there are several; a token's unverified `iss` picks one (an unknown
+   * one costs no key fetch), and jose checks `iss` again.
+   */
   readonly #byIssuer: ReadonlyMap<string, IssuerCheck>;
-  readonly #cache: VerifiedTokenCache;
+  readonly #cache: VerifiedTokenCache<IssuerCheck>;
   /** Checks in progress, by the token's tail (as in the cache), holding the exact token. */
-  readonly #inflight = new Map<string, { readonly token: string; readonly pending: Promise<AuthInfo<object>> }>();
+  readonly #inflight = new Map<string, { readonly token: string; readonly pending: Promise<CachedVerification<IssuerCheck>> }>();
 
   constructor(options: VerifierOptions) {
     this.config = Object.freeze({ ...options, issuers: Object.freeze([...options.issuers]) });
@@ -65,19 +92,24 @@ export class TokenVerifier {
     const byIssuer = new Map<string, IssuerCheck>();
     for (const rule of rules) {
       if (byIssuer.has(rule.issuer)) throw new TypeError(`TokenVerifier: issuer ${JSON.stringify(rule.issuer)} is listed twice`);
-      byIssuer.set(rule.issuer, { keys: rule.keys, jose: joseOptions([rule.issuer], rule.audiences, this.config) });
+      byIssuer.set(rule.issuer, issuerCheck(rule, this.config));
     }
     this.#byIssuer = byIssuer;
-    this.#common = commonCheck(rules, this.config);
+    this.#single = byIssuer.size === 1 ? [...byIssuer.values()][0] : undefined;
     this.#cache = new VerifiedTokenCache(this.config.tokenCache.max);
   }
 
   /**
    * The verification of a token seen before, if it still holds: synchronous, no signature
-   * check. Undefined means "verify it" (never "invalid").
+   * check. Undefined means "verify it" (never "invalid"); its issuer's function rules run again,
+   * and throw claim_mismatch if they refuse it now.
    */
   cached<C extends object = Claims>(token: string): AuthInfo<C> | undefined {
-    return this.#cache.get(token, Date.now()) as AuthInfo<C> | undefined;
+    const hit = this.#cache.get(token, Date.now());
+    if (hit === undefined) return undefined;
+    const { checks } = hit.rule;
+    if (checks !== undefined) this.#runChecks(checks, hit.auth);
+    return hit.auth as AuthInfo<C>;
   }
 
   /**
@@ -96,19 +128,35 @@ export class TokenVerifier {
   verifyUncached<C extends object = Claims>(token: string): Promise<AuthInfo<C>> {
     const key = keyOf(token);
     const inflight = this.#inflight.get(key);
-    if (inflight !== undefined && inflight.token === token) return inflight.pending as Promise<AuthInfo<C>>;
-    const pending = this.#check(token);
-    if (inflight === undefined) {
-      this.#inflight.set(key, { token, pending });
-      const forget = () => this.#inflight.delete(key);
-      pending.then(forget, forget);
+    let pending: Promise<CachedVerification<IssuerCheck>>;
+    if (inflight !== undefined && inflight.token === token) {
+      pending = inflight.pending;
+    } else {
+      pending = this.#check(token);
+      if (inflight === undefined) {
+        this.#inflight.set(key, { token, pending });
+        const forget = () => this.#inflight.delete(key);
+        pending.then(forget, forget);
+      }
     }
-    return pending as Promise<AuthInfo<C>>;
+    // Function rules run for each caller, as on a cache hit.
+    return pending.then(this.#admit) as Promise<AuthInfo<C>>;
   }
 
-  async #check(token: string): Promise<AuthInfo<object>> {
+  readonly #admit = ({ auth, rule }: CachedVerification<IssuerCheck>): AuthInfo<object> => {
+    if (rule.checks !== undefined) this.#runChecks(rule.checks, auth);
+    return auth;
+  };
+
+  #runChecks(checks: readonly ClaimCheck[], auth: AuthInfo<object>): void {
+    runClaimChecks(checks, auth.claims, auth.header, this.config.logger, { subject: auth.subject, kid: auth.header.kid });
+  }
+
+  /** Signature, then jose's checks and ours, under the token's issuer; into the cache if it passes. */
+  async #check(token: string): Promise<CachedVerification<IssuerCheck>> {
     precheck(token, this.config.maxTokenLength);
-    const { keys: source, jose } = this.#common ?? this.#checkFor(token);
+    const check = this.#single ?? this.#checkFor(token);
+    const { keys: source, jose } = check;
     // The key that verifies the signature, kept for the cache: a refresh may replace it meanwhile.
     let use: KeyUse | undefined;
     const getKey = (header: JWTHeaderParameters): Promise<CryptoKey> => {
@@ -137,14 +185,16 @@ export class TokenVerifier {
     const now = Date.now();
     const iat = own(payload, 'iat');
     const exp = own(payload, 'exp') as number;
-    if (typeof iat === 'number' && iat > now / 1000 + this.config.clockTolerance) {
+    if (typeof iat === 'number' && iat > now / 1000 + check.clockTolerance) {
       throw new InvalidTokenError('issued_in_future');
     }
-    const auth = toAuthInfo<object>(token, header, payload, this.config.scopeClaims);
-    const { maxTokenAge } = this.config;
+    // Pure over the frozen claims: checked once, remembered with the cached verification.
+    if (check.match.length > 0) checkClaimValues(check, payload, { subject: loggableSubject(payload), kid: loggableKid(token) });
+    const auth = toAuthInfo<object>(token, header, payload, check.scopeClaims, check.issuer);
+    const { maxTokenAge } = check;
     const expiresAtMs = maxTokenAge === undefined ? exp * 1000 : Math.min(exp, (iat as number) + maxTokenAge) * 1000;
-    this.#cache.add(token, auth, use!, expiresAtMs, now);
-    return auth;
+    this.#cache.add(token, auth, check, use!, expiresAtMs, now);
+    return { auth, rule: check };
   }
 
   /** Fetches every key set now (and runs discovery). Throws KeysFetchError naming the URL. */
@@ -188,42 +238,41 @@ export class TokenVerifier {
     const reason = signed && !numericDatesInRange(claims) ? 'invalid_claim' : joseReason(error);
     if (reason === undefined) this.config.logger.warn(errorFacts(error), 'unexpected error while verifying a token; refused');
     // jose attaches the claims only once the signature held, so `sub` is authentic here.
-    const sub = signed ? own(claims, 'sub') : undefined;
-    const subject = typeof sub === 'string' && sub.length <= 128 ? sub : undefined;
+    const subject = signed ? loggableSubject(claims) : undefined;
     return new InvalidTokenError(reason ?? 'malformed_token', { subject, kid });
   }
 }
 
-/** The jose options for tokens of `issuers` naming one of `audiences`. */
-function joseOptions(issuers: readonly string[], audiences: readonly string[], options: VerifierOptions): JWTVerifyOptions {
+/** The checks of an issuer's tokens: its own settings, else the verifier's. */
+function issuerCheck(rule: IssuerRule, options: VerifierOptions): IssuerCheck {
+  const clockTolerance = rule.clockTolerance ?? options.clockTolerance;
+  const maxTokenAge = rule.maxTokenAge ?? options.maxTokenAge;
   return Object.freeze({
-    algorithms: [...options.algorithms],
-    issuer: [...issuers],
-    audience: [...audiences],
-    clockTolerance: options.clockTolerance,
-    requiredClaims: options.strict ? RFC9068_CLAIMS : ['exp'],
-    ...(options.maxTokenAge !== undefined ? { maxTokenAge: options.maxTokenAge } : {}),
-    ...(options.strict ? { typ: 'at+jwt' } : {}),
+    issuer: rule.issuer,
+    keys: rule.keys,
+    jose: Object.freeze({
+      algorithms: [...(rule.algorithms ?? options.algorithms)],
+      issuer: rule.issuer,
+      audience: [...rule.audiences],
+      clockTolerance,
+      requiredClaims: options.strict ? RFC9068_CLAIMS : ['exp'],
+      ...(maxTokenAge !== undefined ? { maxTokenAge } : {}),
+      ...(options.strict ? { typ: 'at+jwt' } : {}),
+    }),
+    clockTolerance,
+    maxTokenAge,
+    scopeClaims: rule.scopeClaims ?? options.scopeClaims,
+    ...compileClaimRules(rule.claims ?? []),
   });
 }
 
-/**
- * One check for every issuer when all share their keys and audiences (one JWKS URL for all, or a
- * single issuer), so a token's `iss` is checked by jose alone, after its signature; else undefined.
- */
-function commonCheck(rules: readonly IssuerRule[], options: VerifierOptions): IssuerCheck | undefined {
-  const [first] = rules;
-  if (first === undefined || !rules.every((rule) => rule.keys === first.keys && sameMembers(rule.audiences, first.audiences))) {
-    return undefined;
-  }
-  return { keys: first.keys, jose: joseOptions(rules.map((rule) => rule.issuer), first.audiences, options) };
-}
-
-function sameMembers(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((value) => b.includes(value));
-}
-
 const PRINTABLE_KID = /^[\x21-\x7e]{1,128}$/;
+
+/** A verified token's `sub` for a log line, if it is a string of at most 128 characters. */
+function loggableSubject(claims: object): string | undefined {
+  const sub = own(claims, 'sub');
+  return typeof sub === 'string' && sub.length <= 128 ? sub : undefined;
+}
 
 /** The header's `kid` for a log line, if it is short and printable; never throws. */
 function loggableKid(token: string): string | undefined {
@@ -324,6 +373,7 @@ function toAuthInfo<C extends object>(
   header: JWTHeaderParameters,
   claims: Record<string, unknown>,
   scopeClaims: readonly string[],
+  issuer: string,
 ): AuthInfo<C> {
   const sub = own(claims, 'sub');
   const subject = typeof sub === 'string' ? sub : undefined;
@@ -335,5 +385,6 @@ function toAuthInfo<C extends object>(
     subject,
     clientId: firstString(own(claims, 'client_id'), own(claims, 'azp'), own(claims, 'unique_name'), sub),
     expiresAt: own(claims, 'exp') as number,
+    issuer,
   });
 }
