@@ -3,6 +3,7 @@
  * Every mistake throws a ConfigError at construction naming the option; nothing fails later.
  */
 import { ConfigError } from '../errors.js';
+import { canonicalResource } from '../jwt/audience.js';
 import {
   appIdOf,
   checkUrl,
@@ -35,17 +36,21 @@ export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
   const read = reader(options, env, OPTIONS);
   const allowInsecureHttp = flag(read('allowInsecureHttp'));
   const { issuers, jwksUri } = trustedIssuers(read, allowInsecureHttp);
-  const audiences = stringList(read('audience'));
+  const resource = resourceOf(read('resource'), allowInsecureHttp);
+  const audienceList = stringList(read('audience'));
+  const audiences = audienceList ?? (resource === undefined ? undefined : Object.freeze([resource]));
   if (!audiences) {
     throw new ConfigError(
       'audience',
-      'is required: set it to the Audience of your CyberArk OAuth2 Server app (tokens for other apps of the tenant carry the same signature)',
+      'is required: set it to the Audience of your CyberArk OAuth2 Server app (tokens for other apps of the tenant carry the same signature), or set resource to use its URI as the audience',
       OPTIONS.audience.env,
     );
   }
   return Object.freeze({
     issuers,
     audiences,
+    audienceComparison: audienceList ? 'exact' : 'resource',
+    resource,
     jwksUri,
     algorithms: algorithmList(read('algorithms')),
     clockTolerance: number(read('clockTolerance')),
@@ -108,6 +113,26 @@ function trustedIssuers(
   // Discovery: every issuer must be a URL whose metadata we can fetch.
   for (const issuer of issuers) checkUrl(issuer, 'issuer', OPTIONS.issuer.env, allowInsecureHttp);
   return { issuers, jwksUri: undefined };
+}
+
+/**
+ * The `resource` option in canonical form: an https URL (http on loopback, or anywhere with
+ * allowInsecureHttp) without credentials, fragment or query, as RFC 8707 and MCP want it.
+ */
+function resourceOf({ option, value, spec }: Given<typeof OPTIONS.resource>, allowInsecureHttp: boolean): string | undefined {
+  if (value === undefined) return undefined;
+  const url = checkUrl(value, option, spec.env, allowInsecureHttp);
+  const canonical = canonicalResource(value as string);
+  // As a URL parser reads it too (no dot segments, no other percent-encoding): clients build the
+  // metadata URL from it with one.
+  if (canonical === undefined || url.search || (value as string).includes('?') || canonicalResource(url.href) !== canonical) {
+    throw new ConfigError(
+      option,
+      `must be an absolute URI in normal form without query or fragment (e.g. https://api.example.com/mcp), got ${JSON.stringify(value)}`,
+      spec.env,
+    );
+  }
+  return canonical;
 }
 
 /** A string-or-list option (issuer, audience). Env values are comma-separated; entries must be non-empty, unpadded strings. */

@@ -7,6 +7,7 @@ import type { Algorithm } from '../config/options.js';
 import { BearerError, InvalidTokenError, KeysUnavailableError, type RefusalReason } from '../errors.js';
 import type { KeySource, KeySourceStatus } from '../jwks/remote.js';
 import { errorFacts, type BearerLogger } from '../log.js';
+import { namesResource } from './audience.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
 import type { AuthInfo, Claims, TokenHeader } from '../types.js';
@@ -19,6 +20,8 @@ const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 export interface IssuerRule {
   readonly issuer: string;
   readonly audiences: readonly string[];
+  /** `resource`: `aud` names one of `audiences` as a resource URI (jwt/audience.ts). Default `exact`. */
+  readonly audienceComparison?: 'exact' | 'resource' | undefined;
   readonly keys: KeySource;
 }
 
@@ -46,6 +49,8 @@ export interface VerifierOptions {
 interface IssuerCheck {
   readonly keys: KeySource;
   readonly jose: JWTVerifyOptions;
+  /** Resource URIs (canonical) `aud` must name, when jose's exact comparison is not the one. */
+  readonly resources: readonly string[] | undefined;
 }
 
 export class TokenVerifier {
@@ -64,7 +69,7 @@ export class TokenVerifier {
     const byIssuer = new Map<string, IssuerCheck>();
     for (const rule of rules) {
       if (byIssuer.has(rule.issuer)) throw new TypeError(`TokenVerifier: issuer ${JSON.stringify(rule.issuer)} is listed twice`);
-      byIssuer.set(rule.issuer, { keys: rule.keys, jose: joseOptions([rule.issuer], rule.audiences, this.config) });
+      byIssuer.set(rule.issuer, issuerCheck(rule.keys, [rule.issuer], rule, this.config));
     }
     this.#byIssuer = byIssuer;
     this.#common = commonCheck(rules, this.config);
@@ -107,7 +112,7 @@ export class TokenVerifier {
 
   async #check(token: string): Promise<AuthInfo<object>> {
     precheck(token, this.config.maxTokenLength);
-    const { keys: source, jose } = this.#common ?? this.#checkFor(token);
+    const { keys: source, jose, resources } = this.#common ?? this.#checkFor(token);
     // The key that verifies the signature, kept for the cache: a refresh may replace it meanwhile.
     let use: KeyUse | undefined;
     const getKey = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
@@ -121,6 +126,7 @@ export class TokenVerifier {
     let header: JWTHeaderParameters;
     try {
       ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, jose));
+      if (resources !== undefined) checkResourceAudience(own(payload, 'aud'), resources);
       if (compactHasDuplicateNames(token)) throw new InvalidTokenError('malformed_token');
       if (!numericDatesInRange(payload)) throw new InvalidTokenError('invalid_claim');
       // jose compares the `typ` it reads, which may be inherited from a polluted prototype.
@@ -188,12 +194,30 @@ export class TokenVerifier {
   }
 }
 
-/** The jose options for tokens of `issuers` naming one of `audiences`. */
-function joseOptions(issuers: readonly string[], audiences: readonly string[], options: VerifierOptions): JWTVerifyOptions {
+/** The check of tokens of `issuers` naming one of the rule's audiences, signed by `keys`. */
+function issuerCheck(
+  keys: KeySource,
+  issuers: readonly string[],
+  { audiences, audienceComparison }: Pick<IssuerRule, 'audiences' | 'audienceComparison'>,
+  options: VerifierOptions,
+): IssuerCheck {
+  // jose compares audiences exactly; resource URIs are compared by checkResourceAudience instead.
+  const resources = audienceComparison === 'resource' ? audiences : undefined;
+  return { keys, jose: joseOptions(issuers, resources ? undefined : audiences, options), resources };
+}
+
+/** A resource URI (or none) among the token's `aud`, else the refusal jose would give. */
+function checkResourceAudience(aud: unknown, resources: readonly string[]): void {
+  if (aud === undefined) throw new InvalidTokenError('missing_claim');
+  if (!resources.some((resource) => namesResource(aud, resource))) throw new InvalidTokenError('unexpected_audience');
+}
+
+/** The jose options for tokens of `issuers` naming one of `audiences` (undefined: checked elsewhere). */
+function joseOptions(issuers: readonly string[], audiences: readonly string[] | undefined, options: VerifierOptions): JWTVerifyOptions {
   return Object.freeze({
     algorithms: [...options.algorithms],
     issuer: [...issuers],
-    audience: [...audiences],
+    ...(audiences !== undefined ? { audience: [...audiences] } : {}),
     clockTolerance: options.clockTolerance,
     requiredClaims: options.strict ? RFC9068_CLAIMS : ['exp'],
     ...(options.maxTokenAge !== undefined ? { maxTokenAge: options.maxTokenAge } : {}),
@@ -207,10 +231,12 @@ function joseOptions(issuers: readonly string[], audiences: readonly string[], o
  */
 function commonCheck(rules: readonly IssuerRule[], options: VerifierOptions): IssuerCheck | undefined {
   const [first] = rules;
-  if (first === undefined || !rules.every((rule) => rule.keys === first.keys && sameMembers(rule.audiences, first.audiences))) {
-    return undefined;
-  }
-  return { keys: first.keys, jose: joseOptions(rules.map((rule) => rule.issuer), first.audiences, options) };
+  const alike = (rule: IssuerRule) =>
+    rule.keys === first!.keys &&
+    sameMembers(rule.audiences, first!.audiences) &&
+    (rule.audienceComparison ?? 'exact') === (first!.audienceComparison ?? 'exact');
+  if (first === undefined || !rules.every(alike)) return undefined;
+  return issuerCheck(first.keys, rules.map((rule) => rule.issuer), first, options);
 }
 
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
@@ -327,7 +353,7 @@ function toAuthInfo<C extends object>(
     claims: claims as C,
     scopes: grantedScopes(claims, scopeClaims),
     subject,
-    clientId: firstString(own(claims, 'client_id'), own(claims, 'azp'), own(claims, 'unique_name'), sub),
+    clientId: firstString(own(claims, 'client_id'), own(claims, 'azp'), own(claims, 'unique_name'), sub) ?? '',
     expiresAt: own(claims, 'exp') as number,
   });
 }
