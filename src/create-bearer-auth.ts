@@ -7,15 +7,17 @@ import { BearerAuthenticator } from './bearer/authenticate.js';
 import type { RequestLike } from './bearer/extract.js';
 import type { Algorithm, BearerAuthOptions, ResolvedConfig } from './config/options.js';
 import { resolveConfig, verificationFingerprint } from './config/resolve.js';
-import { BearerError, ConfigError } from './errors.js';
+import { BearerError, ConfigError, type ChallengeParams } from './errors.js';
+import { metadataDocument, metadataPaths, resourceMetadataUrl, type ProtectedResourceOptions } from './bearer/resource.js';
 import { explainToken, type Explanation } from './bearer/explain.js';
 import { createMiddleware, type BearerMiddleware, type BearerRequest } from './express/middleware.js';
+import { protectedResourceMiddleware } from './express/protected-resource.js';
 import { DiscoveredKeySet } from './jwks/discovery.js';
 import { remoteKeySet, type KeySourceStatus } from './jwks/remote.js';
 import { TokenVerifier, type IssuerRule } from './jwt/verify.js';
 import { createDefaultLogger, isRequestLogger, type BearerLogger } from './log.js';
 import { envOf, type Env } from './config/checks.js';
-import { compileRequirement, type ScopeRequirement } from './scopes.js';
+import { compileRequirement, type CompiledRequirement, type ScopeRequirement } from './scopes.js';
 import type { AuthInfo, Claims } from './types.js';
 
 export interface BearerAuth<C extends object = Claims> {
@@ -39,6 +41,18 @@ export interface BearerAuth<C extends object = Claims> {
   status(): Record<string, KeySourceStatus>;
   /** `req.auth` as set by this instance's middleware, typed with your claims. Throws if absent. */
   authOf(req: { auth?: unknown }): AuthInfo<C>;
+  /**
+   * Middleware serving this API's protected-resource metadata (RFC 9728), which MCP clients read
+   * after a 401, at `/.well-known/oauth-protected-resource` followed by the path of `resource`,
+   * and at the root form: mount it on the app itself. Needs the `resource` option (else a ConfigError).
+   *
+   * ```ts
+   * app.use(auth.protectedResource({ scopesSupported: ['orders.read', 'orders.write'] }));
+   * ```
+   */
+  protectedResource(options?: ProtectedResourceOptions): BearerMiddleware;
+  /** The URL of that metadata when `resource` is set, as every challenge names it (`resource_metadata`). */
+  readonly resourceMetadataUrl: string | undefined;
   /**
    * Why a token would be accepted or refused, for a log line or a support tool. Runs exactly the
    * checks of a request (`Authorization: Bearer <token>`, then `required` scopes) and lists each
@@ -112,9 +126,10 @@ function issuerRules(config: ResolvedConfig, logger: BearerLogger): IssuerRule[]
     for (const alg of algorithms) if (!union.includes(alg)) union.push(alg);
     algorithmsAt.set(jwksUri, union);
   }
-  return config.perIssuer.map(({ issuer, audiences, jwksUri, algorithms, clockTolerance, maxTokenAge, scopeClaims, claims }) => ({
+  return config.perIssuer.map(({ issuer, audiences, audienceComparison, jwksUri, algorithms, clockTolerance, maxTokenAge, scopeClaims, claims }) => ({
     issuer,
     audiences,
+    audienceComparison,
     keys:
       jwksUri !== undefined
         ? remoteKeySet(jwksUri, { algorithms: algorithmsAt.get(jwksUri)!, keyCache, allowInsecureHttp }, logger)
@@ -158,11 +173,17 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
     logger: config.logger,
     fallbackLogger: verifier.config.logger,
   };
+  const metadataUrl = config.resource === undefined ? undefined : resourceMetadataUrl(config.resource);
+  // Once a resource is declared, challenges say where its metadata is and what the route needs.
+  const challengeFor = (requirement: CompiledRequirement): ChallengeParams | undefined =>
+    metadataUrl === undefined ? undefined : Object.freeze({ resourceMetadata: metadataUrl, scope: requirement.challenge || undefined });
   const bearerAuth: BearerAuth<C> = Object.freeze({
     config,
+    resourceMetadataUrl: metadataUrl,
     requireToken(required?: ScopeRequirement, ...extra: unknown[]): BearerMiddleware {
       checkOneRequirement(1 + extra.length, 'requireToken');
-      return createMiddleware(authenticator, compileRequirement(required), middleware);
+      const requirement = compileRequirement(required);
+      return createMiddleware(authenticator, requirement, { ...middleware, challenge: challengeFor(requirement) });
     },
     verify: (token: string) => {
       if (typeof token !== 'string') return Promise.reject(new TypeError('verify() takes the token string'));
@@ -173,7 +194,7 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
       try {
         return (await authenticator.authenticate(req, requirement)) as AuthInfo<C>;
       } catch (error) {
-        throw error instanceof BearerError ? error.withRealm(config.realm) : error;
+        throw error instanceof BearerError ? error.withRealm(config.realm, challengeFor(requirement)) : error;
       }
     },
     ready: () => verifier.ready(),
@@ -184,6 +205,9 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
       return auth as unknown as AuthInfo<C>;
     },
     explain: (token: string, required?: ScopeRequirement) => explainToken(bearerAuth, token, required),
+    protectedResource(options?: ProtectedResourceOptions): BearerMiddleware {
+      return protectedResourceMiddleware(metadataDocument(config, options), metadataPaths(config.resource!));
+    },
   });
   return bearerAuth;
 }

@@ -87,6 +87,23 @@ export interface RefusalOptions extends ErrorOptions {
 }
 
 /**
+ * What a challenge says besides the error, once the API declares its `resource`: where its
+ * metadata is (RFC 9728 §5.1), and the scopes the route needs, so that a client (MCP's) can
+ * ask for them in one go.
+ */
+export interface ChallengeParams {
+  /** The URL of the protected resource's metadata, sent as `resource_metadata`. */
+  readonly resourceMetadata?: string | undefined;
+  /** The route's required scopes, space-separated: sent as `scope` on a 401 (a 403 names its own). */
+  readonly scope?: string | undefined;
+}
+
+/** An RFC 9110 quoted-string: `"` and `\` escaped. */
+function quoted(value: string): string {
+  return `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
  * Base of every refusal. Carries what an HTTP layer needs (`status`, `headers`, `body`), so an
  * app's own error handler, or another framework, can answer exactly as the middleware would.
  */
@@ -111,6 +128,8 @@ export abstract class BearerError extends Error {
   readonly detail: string | undefined;
   /** The realm of `headers`: the configured one on errors from an instance (see `withRealm`). */
   readonly realm: string = DEFAULT_REALM;
+  /** What `headers` adds to the challenge once a resource is declared (see `withRealm`). */
+  readonly challengeParams: ChallengeParams | undefined = undefined;
 
   constructor(reason: RefusalReason, options?: RefusalOptions) {
     const description = DESCRIPTIONS[reason];
@@ -132,17 +151,29 @@ export abstract class BearerError extends Error {
     return { error: this.error, error_description: this.description };
   }
 
-  /** The `WWW-Authenticate` challenge for the given realm, or undefined when none is due. */
-  challenge(realm: string): string | undefined {
-    return `Bearer realm="${realm}", error="${this.error}", error_description="${this.description}"`;
+  /** The `WWW-Authenticate` challenge for the given realm and params, or undefined when none is due. */
+  challenge(realm: string, params: ChallengeParams | undefined = this.challengeParams): string | undefined {
+    return `Bearer realm="${realm}", error="${this.error}", error_description="${this.description}"${this.challengeTail(params)}`;
   }
 
-  /** All response headers of the refusal, for the given realm. */
-  headersFor(realm: string): Record<string, string> {
+  /** All response headers of the refusal, for the given realm and params. */
+  headersFor(realm: string, params: ChallengeParams | undefined = this.challengeParams): Record<string, string> {
     const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
-    const challenge = this.challenge(realm);
+    const challenge = this.challenge(realm, params);
     if (challenge !== undefined) headers['WWW-Authenticate'] = challenge;
     return headers;
+  }
+
+  /** The `scope` of the challenge: on a 401, the route's (a 403 says which it lacked). */
+  protected challengeScope(params: ChallengeParams | undefined): string | undefined {
+    return this.status === 401 ? params?.scope : undefined;
+  }
+
+  /** `scope` and `resource_metadata`, when there are any, after the error. */
+  protected challengeTail(params: ChallengeParams | undefined): string {
+    const scope = this.challengeScope(params);
+    const metadata = params?.resourceMetadata;
+    return `${scope ? `, scope="${scope}"` : ''}${metadata !== undefined ? `, resource_metadata=${quoted(metadata)}` : ''}`;
   }
 
   /** Response headers for `realm`, for error handlers that read `err.headers` (Express's own does). */
@@ -151,13 +182,14 @@ export abstract class BearerError extends Error {
   }
 
   /**
-   * This refusal with `realm` in its `headers`. A copy when the realm differs: concurrent requests
-   * with the same token share one verification, and its error, across instances and realms.
+   * This refusal with `realm` and `params` in its `headers`. A copy when either differs: concurrent
+   * requests with the same token share one verification, and its error, across instances and routes.
    */
-  withRealm(realm: string): this {
-    if (realm === this.realm) return this;
+  withRealm(realm: string, params?: ChallengeParams): this {
+    if (realm === this.realm && params === this.challengeParams) return this;
     const copy = Object.create(Object.getPrototypeOf(this) as object, Object.getOwnPropertyDescriptors(this)) as this;
     Object.defineProperty(copy, 'realm', { value: realm });
+    Object.defineProperty(copy, 'challengeParams', { value: params });
     return copy;
   }
 }
@@ -170,8 +202,8 @@ export class MissingTokenError extends BearerError {
   constructor() {
     super('no_credentials');
   }
-  override challenge(realm: string): string {
-    return `Bearer realm="${realm}"`;
+  override challenge(realm: string, params: ChallengeParams | undefined = this.challengeParams): string {
+    return `Bearer realm="${realm}"${this.challengeTail(params)}`;
   }
 }
 
@@ -200,8 +232,8 @@ export class InsufficientScopeError extends BearerError {
     super('insufficient_scope', options);
     this.scope = scope;
   }
-  override challenge(realm: string): string {
-    return `${super.challenge(realm)}, scope="${this.scope}"`;
+  protected override challengeScope(): string {
+    return this.scope;
   }
   override get body() {
     return { ...super.body, scope: this.scope };

@@ -27,7 +27,9 @@ export {
   KeysFetchError,
   type RefusalReason,
   type OAuthErrorCode,
+  type ChallengeParams,
 } from './errors.js';
+export type { ProtectedResourceOptions } from './bearer/resource.js';
 export type { BearerMiddleware, BearerRequest } from './express/middleware.js';
 export type { KeySourceStatus } from './jwks/remote.js';
 export type { BearerLogger } from './log.js';
@@ -41,7 +43,11 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by `requireToken()`: the verified token. Undefined on routes it does not guard. */
+      /**
+       * Set by `requireToken()`: the verified token. Undefined on routes it does not guard. Where
+       * the MCP SDK's bearer middleware is imported, its `auth?: AuthInfo` declaration wins: ours
+       * is assignable to it, and `auth.authOf(req)` gives ours, claims included.
+       */
       auth: AuthInfo;
     }
   }

@@ -86,7 +86,7 @@ export function compileRequirement(required: unknown): CompiledRequirement {
  * on spaces (the OAuth form, `scope`); an array contributes its string members (`scp`,
  * `permissions`). A claim of any other type grants nothing.
  */
-export function grantedScopes(claims: Readonly<Record<string, unknown>>, claimNames: readonly string[]): readonly string[] {
+export function grantedScopes(claims: Readonly<Record<string, unknown>>, claimNames: readonly string[]): string[] {
   for (const name of claimNames) {
     // Own claims only: a polluted Object.prototype must not grant scopes.
     const value = Object.hasOwn(claims, name) ? claims[name] : undefined;

@@ -52,12 +52,18 @@ export interface AuthInfo<C extends object = Claims> {
   readonly token: string;
   readonly header: TokenHeader;
   readonly claims: C;
-  /** Scopes granted by the token (from `scope`, then `scp`, or the configured claim). */
-  readonly scopes: readonly string[];
+  /**
+   * Scopes granted by the token (from `scope`, then `scp`, or the configured claim). Frozen like
+   * the rest; typed as a plain array so that `req.auth` is the MCP SDK's `AuthInfo` as it is.
+   */
+  readonly scopes: string[];
   /** `sub`, when it is a string. */
   readonly subject: string | undefined;
-  /** The calling client: `client_id`, else `azp`, else `unique_name`, else `sub`. */
-  readonly clientId: string | undefined;
+  /**
+   * The calling client: `client_id`, else `azp`, else `unique_name`, else `sub` (the first that is
+   * a non-empty string); `''` when the token names none. Always a string, as MCP's `AuthInfo` has it.
+   */
+  readonly clientId: string;
   /** `exp`, in seconds since the epoch. */
   readonly expiresAt: number;
   /** The configured issuer that admitted the token: its `iss`, exactly. */

@@ -1,7 +1,7 @@
 /**
  * What a handler reads in `req.auth` when a genuine token carries odd claims: scopes come from
  * the first scope claim present (`scope`, then `scp`), split on spaces only; `clientId` is the
- * first non-empty string of `client_id`, `azp`, `unique_name`, `sub`.
+ * first non-empty string of `client_id`, `azp`, `unique_name`, `sub`, else `''`.
  */
 import express from 'express';
 import request from 'supertest';
@@ -85,8 +85,8 @@ describe('req.auth.clientId and subject', () => {
     ['client_id, azp and unique_name all "" → sub', { client_id: '', azp: '', unique_name: '', sub: 'svc-sub' }, 'svc-sub'],
     ['no unique_name → sub', { unique_name: undefined, sub: 'svc-sub' }, 'svc-sub'],
     ['unique_name a number → sub', { unique_name: 3, sub: 'svc-sub' }, 'svc-sub'],
-    ['every candidate empty → none', { client_id: '', azp: '', unique_name: '', sub: '' }, null],
-    ['every candidate absent → none', { unique_name: undefined, sub: undefined }, null],
+    ['every candidate empty → ""', { client_id: '', azp: '', unique_name: '', sub: '' }, ''],
+    ['every candidate absent → ""', { unique_name: undefined, sub: undefined }, ''],
   ])('%s', async (_case, claims, clientId) => {
     expect((await authOf(claims)).clientId).toBe(clientId);
   });

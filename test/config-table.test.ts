@@ -18,6 +18,7 @@ const EVERY_OPTION: { [K in keyof BearerAuthOptions]-?: BearerAuthOptions[K] } =
   appId: 'inventoryapi',
   issuer: `${TENANT}/inventoryapi/`,
   jwksUri: `${TENANT}/OAuth2/Keys/inventoryapi`,
+  resource: 'https://api.example.com/mcp',
   audience: 'api',
   issuers: undefined, // instead of the five above: test/issuers/config.test.ts
   algorithms: ['RS256'],
@@ -131,6 +132,7 @@ describe('instances share a verifier exactly when they verify alike', () => {
     ['onError', { onError: 'next' }],
     ['allowQueryToken', { allowQueryToken: true }],
     ['allowBodyToken', { allowBodyToken: true }],
+    ['resource, beside an audience', { resource: 'https://api.example.com/mcp' }],
   ])('shares it when they differ in %s', async (_field, change) => {
     expect(await shares(change)).toBe(true);
   });

@@ -31,8 +31,8 @@ describe('types', () => {
     const auth = createBearerAuth({ ...issuer.options, logger: silent });
     const app = express();
     app.get('/orders', auth.requireToken('orders.read'), (req, res) => {
-      expectTypeOf(req.auth.clientId).toEqualTypeOf<string | undefined>();
-      expectTypeOf(req.auth.scopes).toEqualTypeOf<readonly string[]>();
+      expectTypeOf(req.auth.clientId).toEqualTypeOf<string>();
+      expectTypeOf(req.auth.scopes).toEqualTypeOf<string[]>();
       expectTypeOf(req.auth.claims.iss).toEqualTypeOf<string>();
       expectTypeOf(req.auth.claims.exp).toEqualTypeOf<number>();
       expectTypeOf(req.auth.claims.tenant_role).toEqualTypeOf<'admin' | 'reader' | undefined>();

@@ -191,6 +191,7 @@ function heldTo(config: ResolvedConfig, claims: Json | undefined): HeldTo {
   const { audiences, jwksUri, algorithms, clockTolerance, maxTokenAge, scopeClaims, strict } = config;
   const shared = {
     audiences,
+    audienceComparison: config.perIssuer[0]?.audienceComparison ?? 'exact',
     jwksUri,
     algorithms,
     clockTolerance,

@@ -185,7 +185,7 @@ function verdictJson(e: Explanation, config: ResolvedConfig): Record<string, unk
   const { clientId, subject, scopes, expiresAt } = e.auth;
   return {
     valid: true,
-    clientId: clientId ?? null,
+    clientId: clientId || null,
     subject: subject ?? null,
     scopes,
     expiresAt,
@@ -207,7 +207,7 @@ function verdictLines(e: Explanation, config: ResolvedConfig): string[] {
   const claims = e.claims ?? {};
   return [
     'valid: the API would accept this token',
-    `  client    ${printable(clientId ?? '(none)')}`,
+    `  client    ${printable(clientId || '(none)')}`,
     `  subject   ${printable(subject ?? '(none)')}`,
     `  scopes    ${printable(scopes.join(' ') || '(none)')}`,
     `  issuer    ${printable(String(claims.iss))}`,

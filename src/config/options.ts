@@ -77,7 +77,17 @@ export interface BearerAuthOptions {
   issuer?: string | readonly string[] | undefined;
   /** JWKS URL. Env `CYBERARK_JWKS_URI`. Default `${tenantUrl}/OAuth2/Keys/${appId}`, else discovered from the issuer. */
   jwksUri?: string | undefined;
-  /** Accepted `aud` values. Env `CYBERARK_AUDIENCE` (comma-separated). Required. */
+  /**
+   * This API's resource identifier (RFC 8707, RFC 9728): for an MCP server, the URL clients connect
+   * to, e.g. `https://api.example.com/mcp`. An https URL (http on loopback) without fragment, query
+   * or credentials. Env `CYBERARK_RESOURCE`. Serves `protectedResource()` and names its metadata in
+   * every challenge; without `audience`, tokens must name it as their `aud`.
+   */
+  resource?: string | undefined;
+  /**
+   * Accepted `aud` values, compared exactly. Env `CYBERARK_AUDIENCE` (comma-separated). Required,
+   * unless `resource` is set: the audience is then the resource, scheme and host compared in any case.
+   */
   audience?: string | readonly string[] | undefined;
   /**
    * Several issuers, each with its own audience (and overrides), instead of `tenantUrl`, `appId`,
@@ -127,6 +137,8 @@ export interface BearerAuthOptions {
 export interface ResolvedIssuer {
   readonly issuer: string;
   readonly audiences: readonly string[];
+  /** `exact`, or `resource` when the audience is the resource: `aud` is then compared as RFC 8707 says. */
+  readonly audienceComparison: 'exact' | 'resource';
   /** Undefined when discovered from the issuer. */
   readonly jwksUri: string | undefined;
   readonly algorithms: readonly Algorithm[];
@@ -146,6 +158,8 @@ export interface ResolvedConfig {
   readonly jwksUri: string | undefined;
   /** Each issuer, what its tokens must name and pass, where its keys are: what the verifier is built from. */
   readonly perIssuer: readonly ResolvedIssuer[];
+  /** The resource identifier in canonical form (see jwt/audience.ts), when declared. */
+  readonly resource: string | undefined;
   readonly algorithms: readonly Algorithm[];
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;
@@ -175,6 +189,7 @@ export const OPTIONS = {
   appId: { env: 'CYBERARK_APP_ID' },
   issuer: { env: 'CYBERARK_ISSUER' },
   jwksUri: { env: 'CYBERARK_JWKS_URI' },
+  resource: { env: 'CYBERARK_RESOURCE' },
   audience: { env: 'CYBERARK_AUDIENCE' },
   issuers: {},
   algorithms: { default: ['RS256'] as readonly Algorithm[] },
@@ -236,6 +251,8 @@ export const TOKEN_CACHE = {
 export const FINGERPRINT = {
   issuers: true,
   audiences: true,
+  // Only shapes the answer (metadata, challenges); as the audience it is in `audiences`.
+  resource: false,
   jwksUri: true,
   perIssuer: true,
   algorithms: true,

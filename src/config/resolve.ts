@@ -3,6 +3,7 @@
  * Every mistake throws a ConfigError at construction naming the option; nothing fails later.
  */
 import { ConfigError } from '../errors.js';
+import { canonicalResource } from '../jwt/audience.js';
 import {
   appIdOf,
   checkUrl,
@@ -39,7 +40,8 @@ export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
   const env = envOf(options.env);
   const read = reader(options, env, OPTIONS);
   const allowInsecureHttp = flag(read('allowInsecureHttp'));
-  const one = options.issuers === undefined ? oneIssuer(read, allowInsecureHttp) : undefined;
+  const resource = resourceOf(read('resource'), allowInsecureHttp);
+  const one = options.issuers === undefined ? oneIssuer(read, resource, allowInsecureHttp) : undefined;
   const shared = {
     algorithms: algorithmList(read('algorithms')),
     clockTolerance: number(read('clockTolerance')),
@@ -49,15 +51,23 @@ export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
   const claims = claimRulesOf(read('claims'));
   const perIssuer = one
     ? one.issuers.map((issuer) =>
-        Object.freeze({ issuer, audiences: one.audiences, jwksUri: one.jwksUri, ...shared, claims: rulesList(claims) }),
+        Object.freeze({
+          issuer,
+          audiences: one.audiences,
+          audienceComparison: one.audienceComparison,
+          jwksUri: one.jwksUri,
+          ...shared,
+          claims: rulesList(claims),
+        }),
       )
-    : issuerTable(options, read('issuers'), { ...shared, claims }, allowInsecureHttp);
+    : issuerTable(options, read('issuers'), { ...shared, claims }, resource, allowInsecureHttp);
   const jwksUris = new Set(perIssuer.map((i) => i.jwksUri));
   return Object.freeze({
     issuers: Object.freeze(perIssuer.map((i) => i.issuer)),
     audiences: Object.freeze([...new Set(perIssuer.flatMap((i) => i.audiences))]),
     jwksUri: jwksUris.size === 1 ? perIssuer[0]!.jwksUri : undefined,
     perIssuer: Object.freeze(perIssuer),
+    resource,
     ...shared,
     claims,
     realm: realmOf(read('realm')),
@@ -99,18 +109,21 @@ const rulesList = (...rules: ReadonlyArray<ResolvedIssuer['claims'][number] | un
 /** The single-issuer options (and env vars): the issuers they name, one audience list and key source for all. */
 function oneIssuer(
   read: Reader<typeof OPTIONS>,
+  resource: string | undefined,
   allowInsecureHttp: boolean,
-): { issuers: readonly string[]; audiences: readonly string[]; jwksUri: string | undefined } {
+): { issuers: readonly string[]; audiences: readonly string[]; audienceComparison: 'exact' | 'resource'; jwksUri: string | undefined } {
   const trusted = trustedIssuers(read, stringList, allowInsecureHttp);
-  const audiences = stringList(read('audience'));
-  if (!audiences) {
-    throw new ConfigError(
-      'audience',
-      'is required: set it to the Audience of your CyberArk OAuth2 Server app (tokens for other apps of the tenant carry the same signature)',
-      OPTIONS.audience.env,
-    );
-  }
-  return { ...trusted, audiences };
+  const audience = audiencesOf(
+    read('audience'),
+    resource,
+    () =>
+      new ConfigError(
+        'audience',
+        'is required: set it to the Audience of your CyberArk OAuth2 Server app (tokens for other apps of the tenant carry the same signature), or set resource to use its URI as the audience',
+        OPTIONS.audience.env,
+      ),
+  );
+  return { ...trusted, ...audience };
 }
 
 type IssuerReader = (option: 'tenantUrl' | 'appId' | 'issuer' | 'jwksUri') => Given;
@@ -157,6 +170,41 @@ function trustedIssuers(
   return { issuers, jwksUri: undefined };
 }
 
+/**
+ * The `resource` option in canonical form: an https URL (http on loopback, or anywhere with
+ * allowInsecureHttp) without credentials, fragment or query, as RFC 8707 and MCP want it.
+ */
+function resourceOf({ option, value, spec }: Given<typeof OPTIONS.resource>, allowInsecureHttp: boolean): string | undefined {
+  if (value === undefined) return undefined;
+  const url = checkUrl(value, option, spec.env, allowInsecureHttp);
+  const canonical = canonicalResource(value as string);
+  // As a URL parser reads it too (no dot segments, no other percent-encoding): clients build the
+  // metadata URL from it with one.
+  if (canonical === undefined || url.search || (value as string).includes('?') || canonicalResource(url.href) !== canonical) {
+    throw new ConfigError(
+      option,
+      `must be an absolute URI in normal form without query or fragment (e.g. https://api.example.com/mcp), got ${JSON.stringify(value)}`,
+      spec.env,
+    );
+  }
+  return canonical;
+}
+
+/**
+ * The audiences an issuer's tokens must name: as given, compared exactly; else the declared
+ * resource, compared as RFC 8707 says (scheme and host in any case).
+ */
+function audiencesOf(
+  given: Given,
+  resource: string | undefined,
+  missing: () => ConfigError,
+): { audiences: readonly string[]; audienceComparison: 'exact' | 'resource' } {
+  const list = stringList(given);
+  if (list) return { audiences: list, audienceComparison: 'exact' };
+  if (resource !== undefined) return { audiences: Object.freeze([resource]), audienceComparison: 'resource' };
+  throw missing();
+}
+
 /** An entry's `issuer`: one string. */
 function oneIssuerString(given: Given): readonly string[] | undefined {
   if (given.value !== undefined && typeof given.value !== 'string') {
@@ -166,7 +214,7 @@ function oneIssuerString(given: Given): readonly string[] | undefined {
 }
 
 /** What an entry of `issuers` takes from the top level unless it sets its own. */
-type SharedSettings = Omit<ResolvedIssuer, 'issuer' | 'audiences' | 'jwksUri' | 'claims'> & {
+type SharedSettings = Omit<ResolvedIssuer, 'issuer' | 'audiences' | 'audienceComparison' | 'jwksUri' | 'claims'> & {
   readonly claims: ResolvedIssuer['claims'][number] | undefined;
 };
 
@@ -175,6 +223,7 @@ function issuerTable(
   options: Record<string, unknown>,
   { option, value }: Given,
   shared: SharedSettings,
+  resource: string | undefined,
   allowInsecureHttp: boolean,
 ): ResolvedIssuer[] {
   for (const name of ONE_ISSUER_OPTIONS) {
@@ -189,7 +238,7 @@ function issuerTable(
   const seen = new Map<string, string>();
   return value.map((entry: unknown, i) => {
     const at = `${option}[${i}]`;
-    const resolved = issuerEntry(entry, at, shared, allowInsecureHttp);
+    const resolved = issuerEntry(entry, at, shared, resource, allowInsecureHttp);
     const first = seen.get(resolved.issuer);
     if (first !== undefined) {
       throw new ConfigError(
@@ -202,7 +251,13 @@ function issuerTable(
   });
 }
 
-function issuerEntry(entry: unknown, at: string, shared: SharedSettings, allowInsecureHttp: boolean): ResolvedIssuer {
+function issuerEntry(
+  entry: unknown,
+  at: string,
+  shared: SharedSettings,
+  resource: string | undefined,
+  allowInsecureHttp: boolean,
+): ResolvedIssuer {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     throw new ConfigError(at, `must be an object such as { tenantUrl, appId, audience }, got ${kindOf(entry)}`);
   }
@@ -222,10 +277,11 @@ function issuerEntry(entry: unknown, at: string, shared: SharedSettings, allowIn
     spec: ISSUER_OPTIONS[option],
   });
   const { issuers, jwksUri } = trustedIssuers(read, oneIssuerString, allowInsecureHttp);
-  const audiences = stringList(read('audience'));
-  if (!audiences) {
-    throw new ConfigError(`${at}.audience`, "is required: the Audience of this issuer's app, which only its tokens may name");
-  }
+  const audience = audiencesOf(
+    read('audience'),
+    resource,
+    () => new ConfigError(`${at}.audience`, "is required (or resource): the Audience of this issuer's app, which only its tokens may name"),
+  );
   const override = <K extends 'algorithms' | 'clockTolerance' | 'maxTokenAge' | 'scopeClaim', T>(
     option: K,
     fallback: T,
@@ -233,7 +289,7 @@ function issuerEntry(entry: unknown, at: string, shared: SharedSettings, allowIn
   ): T => (given[option] === undefined ? fallback : parse(read(option)));
   return Object.freeze({
     issuer: issuers[0]!,
-    audiences,
+    ...audience,
     jwksUri,
     algorithms: override('algorithms', shared.algorithms, algorithmList),
     clockTolerance: override('clockTolerance', shared.clockTolerance, (g) => number(g)),

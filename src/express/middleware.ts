@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BearerAuthenticator } from '../bearer/authenticate.js';
 import { sendRefusal } from '../bearer/respond.js';
-import { BearerError } from '../errors.js';
+import { BearerError, type ChallengeParams } from '../errors.js';
 import { errorFacts, type BearerLogger } from '../log.js';
 import type { CompiledRequirement } from '../scopes.js';
 import type { AuthInfo } from '../types.js';
@@ -20,8 +20,11 @@ export type BearerRequest = IncomingMessage & {
   log?: unknown;
 };
 
-/** An Express (4 or 5) compatible middleware. */
-export type BearerMiddleware = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void) => void;
+/**
+ * An Express (4 or 5) compatible middleware. It takes any Node request, so it fits every route
+ * whatever other packages declare on Express's `Request` (the MCP SDK its own `req.auth`).
+ */
+export type BearerMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
 export interface MiddlewareSettings {
   readonly realm: string;
@@ -30,6 +33,8 @@ export interface MiddlewareSettings {
   readonly logger: BearerLogger;
   /** Never a request's logger: refusals when the others cannot be used, and errors after the answer. */
   readonly fallbackLogger: BearerLogger;
+  /** `resource_metadata` and the route's `scope` for the challenges, once a resource is declared. */
+  readonly challenge?: ChallengeParams | undefined;
 }
 
 export function createMiddleware(
@@ -39,11 +44,12 @@ export function createMiddleware(
 ): BearerMiddleware {
   const refuse = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void, error: BearerError): void => {
     logRefusal(requestLogger(req, settings.logger, settings.fallbackLogger), req, error);
-    if (settings.onError === 'next') next(error.withRealm(settings.realm));
-    else sendRefusal(res, error, settings.realm);
+    if (settings.onError === 'next') next(error.withRealm(settings.realm, settings.challenge));
+    else sendRefusal(res, error, settings.realm, settings.challenge);
   };
 
-  return function requireToken(req, res, next) {
+  return function requireToken(incoming, res, next) {
+    const req = incoming as BearerRequest;
     let outcome: AuthInfo | Promise<AuthInfo>;
     try {
       outcome = authenticator.authenticate(req, requirement) as AuthInfo | Promise<AuthInfo>;

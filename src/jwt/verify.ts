@@ -8,6 +8,7 @@ import { BearerError, InvalidTokenError, KeysUnavailableError, type RefusalReaso
 import { PublicKeyEntry } from '../jwks/key-set.js';
 import type { KeySource, KeySourceStatus } from '../jwks/remote.js';
 import { errorFacts, type BearerLogger } from '../log.js';
+import { namesResource } from './audience.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
 import type { AuthInfo, Claims, TokenHeader } from '../types.js';
@@ -31,6 +32,8 @@ const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 export interface IssuerRule {
   readonly issuer: string;
   readonly audiences: readonly string[];
+  /** `resource`: `aud` names one of `audiences` as a resource URI (jwt/audience.ts). Default `exact`. */
+  readonly audienceComparison?: 'exact' | 'resource' | undefined;
   readonly keys: KeySource;
   readonly algorithms?: readonly Algorithm[] | undefined;
   readonly clockTolerance?: number | undefined;
@@ -71,6 +74,8 @@ interface IssuerCheck extends CompiledClaimRules {
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;
   readonly scopeClaims: readonly string[];
+  /** Resource URIs (canonical) `aud` must name, when jose's exact comparison is not the one. */
+  readonly resources: readonly string[] | undefined;
 }
 
 export class TokenVerifier {
@@ -156,7 +161,7 @@ export class TokenVerifier {
   async #check(token: string): Promise<CachedVerification<IssuerCheck>> {
     precheck(token, this.config.maxTokenLength);
     const check = this.#single ?? this.#checkFor(token);
-    const { keys: source, jose } = check;
+    const { keys: source, jose, resources } = check;
     // The key that verifies the signature, kept for the cache: a refresh may replace it meanwhile.
     let use: KeyUse | undefined;
     const getKey = (header: JWTHeaderParameters): Promise<CryptoKey> => {
@@ -175,6 +180,7 @@ export class TokenVerifier {
     let header: JWTHeaderParameters;
     try {
       ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, jose));
+      if (resources !== undefined) checkResourceAudience(own(payload, 'aud'), resources);
       if (compactHasDuplicateNames(token, header, payload)) throw new InvalidTokenError('malformed_token');
       if (!numericDatesInRange(payload)) throw new InvalidTokenError('invalid_claim');
       // jose compares the `typ` it reads, which may be inherited from a polluted prototype.
@@ -247,13 +253,15 @@ export class TokenVerifier {
 function issuerCheck(rule: IssuerRule, options: VerifierOptions): IssuerCheck {
   const clockTolerance = rule.clockTolerance ?? options.clockTolerance;
   const maxTokenAge = rule.maxTokenAge ?? options.maxTokenAge;
+  // jose compares audiences exactly; resource URIs are compared by checkResourceAudience instead.
+  const resources = rule.audienceComparison === 'resource' ? rule.audiences : undefined;
   return Object.freeze({
     issuer: rule.issuer,
     keys: rule.keys,
     jose: Object.freeze({
       algorithms: [...(rule.algorithms ?? options.algorithms)],
       issuer: rule.issuer,
-      audience: [...rule.audiences],
+      ...(resources === undefined ? { audience: [...rule.audiences] } : {}),
       clockTolerance,
       requiredClaims: options.strict ? RFC9068_CLAIMS : ['exp'],
       ...(maxTokenAge !== undefined ? { maxTokenAge } : {}),
@@ -262,8 +270,15 @@ function issuerCheck(rule: IssuerRule, options: VerifierOptions): IssuerCheck {
     clockTolerance,
     maxTokenAge,
     scopeClaims: rule.scopeClaims ?? options.scopeClaims,
+    resources,
     ...compileClaimRules(rule.claims ?? []),
   });
+}
+
+/** A resource URI (or none) among the token's `aud`, else the refusal jose would give. */
+function checkResourceAudience(aud: unknown, resources: readonly string[]): void {
+  if (aud === undefined) throw new InvalidTokenError('missing_claim');
+  if (!resources.some((resource) => namesResource(aud, resource))) throw new InvalidTokenError('unexpected_audience');
 }
 
 const PRINTABLE_KID = /^[\x21-\x7e]{1,128}$/;
@@ -383,7 +398,7 @@ function toAuthInfo<C extends object>(
     claims: claims as C,
     scopes: grantedScopes(claims, scopeClaims),
     subject,
-    clientId: firstString(own(claims, 'client_id'), own(claims, 'azp'), own(claims, 'unique_name'), sub),
+    clientId: firstString(own(claims, 'client_id'), own(claims, 'azp'), own(claims, 'unique_name'), sub) ?? '',
     expiresAt: own(claims, 'exp') as number,
     issuer,
   });

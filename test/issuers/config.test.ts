@@ -101,6 +101,7 @@ describe('issuers: construction', () => {
       {
         issuer: `${TENANT}/orders-api/`,
         audiences: ['orders', 'legacy'],
+        audienceComparison: 'exact',
         jwksUri: `${TENANT}/OAuth2/Keys/orders-api`,
         algorithms: ['RS256'],
         clockTolerance: 30,
