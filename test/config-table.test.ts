@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createClientCredentials, type ClientCredentialsOptions } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, silent } from './helpers.js';
+import { captureLogger, silent } from './support/logger.js';
 
 const TENANT = 'https://abc1234.id.cyberark.cloud';
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
-import { silent } from './helpers.js';
+import { silent } from './support/logger.js';
 
 const TENANT = 'https://abc1234.id.cyberark.cloud';
 const base: BearerAuthOptions = { tenantUrl: TENANT, appId: 'inventoryapi', audience: 'https://api.example.com/inventory', logger: silent, env: {} };

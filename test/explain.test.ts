@@ -8,7 +8,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions, type CheckName, type Explanation } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { silent } from './helpers.js';
+import { silent } from './support/logger.js';
 
 let issuer: TestIssuer;
 let auth: BearerAuth;

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { silent } from './helpers.js';
+import { silent } from './support/logger.js';
 
 let issuer: TestIssuer;
 let token: string;

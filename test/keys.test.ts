@@ -8,7 +8,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBearerAuth, requireToken, KeysFetchError, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
-import { silent } from './helpers.js';
+import { silent } from './support/logger.js';
 
 const issuers: TestIssuer[] = [];
 afterEach(async () => {

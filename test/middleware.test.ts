@@ -11,7 +11,7 @@ import {
   createBearerAuth, requireToken, BearerError, InvalidTokenError, InsufficientScopeError, type BearerAuth,
 } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { EXPRESS_VERSIONS, captureLogger, silent, type ExpressFactory } from './helpers.js';
+import { EXPRESS_VERSIONS, captureLogger, silent, type ExpressFactory } from './support/logger.js';
 
 describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFactory) => {
   let issuer: TestIssuer;

@@ -13,8 +13,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, KeysFetchError, type BearerAuthOptions } from 'cyberark-bearer';
 import { createClientCredentials, TokenRequestError } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, silent } from './helpers.js';
-import { json, redirect, routed, scriptedServer, tokenAnswer, type Answer, type ScriptedServer } from './client-servers.js';
+import { captureLogger, silent } from './support/logger.js';
+import { json, redirect, routed, scriptedServer, tokenAnswer, type Answer, type ScriptedServer } from './support/scripted-server.js';
 
 let issuer: TestIssuer;
 const servers: ScriptedServer[] = [];

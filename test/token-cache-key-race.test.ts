@@ -15,8 +15,8 @@ import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { json, scriptedServer, type ScriptedServer } from './client-servers.js';
-import { silent } from './helpers.js';
+import { json, scriptedServer, type ScriptedServer } from './support/scripted-server.js';
+import { silent } from './support/logger.js';
 
 /**
  * Occupies every thread of libuv's pool with an open() of a FIFO that nobody writes to, so that

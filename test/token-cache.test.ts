@@ -8,7 +8,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { silent, sleep } from './helpers.js';
+import { silent, sleep } from './support/logger.js';
 
 let issuer: TestIssuer;
 beforeEach(async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { createApp } from '../../example-server/app.js';
-import { captureLogger, type CapturedLogger } from '../helpers.js';
+import { captureLogger, type CapturedLogger } from '../support/logger.js';
 import { authorizationHeader, fuzzParameters, mutatedToken, randomToken, sendable } from './arbitraries.js';
 
 const ERRORS = new Set(['invalid_request', 'invalid_token', 'insufficient_scope', 'unauthorized']);

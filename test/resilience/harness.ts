@@ -10,7 +10,7 @@ import request from 'supertest';
 import { afterEach, vi } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type Fault, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
-import { captureLogger, type CapturedLogger } from '../helpers.js';
+import { captureLogger, type CapturedLogger } from '../support/logger.js';
 
 /** Each way the key server can fail, and the reason the library logs for it. */
 export const FAULTS: ReadonlyArray<[Fault, string]> = [

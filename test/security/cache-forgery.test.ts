@@ -10,7 +10,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, type CapturedLogger } from '../helpers.js';
+import { captureLogger, type CapturedLogger } from '../support/logger.js';
 import { b64url } from './harness.js';
 
 let issuer: TestIssuer;

@@ -10,7 +10,7 @@ import request from 'supertest';
 import { expect } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
-import { captureLogger, type CapturedLogger } from '../helpers.js';
+import { captureLogger, type CapturedLogger } from '../support/logger.js';
 
 export const AUDIENCE = 'https://api.example.com/orders';
 

@@ -10,8 +10,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, createBearerAuth, requireToken, type BearerAuthOptions } from 'cyberark-bearer';
 import { createClientCredentials, type ClientCredentialsOptions } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { scriptedServer, tokenAnswer } from '../client-servers.js';
-import { captureLogger, silent } from '../helpers.js';
+import { scriptedServer, tokenAnswer } from '../support/scripted-server.js';
+import { captureLogger, silent } from '../support/logger.js';
 
 const proto = Object.prototype as Record<string, unknown>;
 const ENV_NAMES = [

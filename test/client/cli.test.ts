@@ -7,9 +7,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { silent } from './helpers.js';
-import { useCli } from './cli-process.js';
-import { ECHOED_CLIENT, echoedSecretForms, echoingRefusal, SECRET_ECHOES, scriptedServer } from './client-servers.js';
+import { silent } from '../support/logger.js';
+import { useCli } from '../support/cli.js';
+import { ECHOED_CLIENT, echoedSecretForms, echoingRefusal, SECRET_ECHOES, scriptedServer } from '../support/scripted-server.js';
 
 const SECRET = 'cli-secret-7f3a+9';
 let issuer: TestIssuer;

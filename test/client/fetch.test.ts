@@ -8,9 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createClientCredentials } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { createApp } from '../example-server/app.js';
-import { silent } from './helpers.js';
-import { redirect, scriptedServer, type ScriptedServer } from './client-servers.js';
+import { createApp } from '../../example-server/app.js';
+import { silent } from '../support/logger.js';
+import { redirect, scriptedServer, type ScriptedServer } from '../support/scripted-server.js';
 
 let issuer: TestIssuer;
 const servers: Server[] = [];

@@ -15,10 +15,10 @@ import {
   type ClientCredentialsOptions,
 } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, silent, sleep } from './helpers.js';
+import { captureLogger, silent, sleep } from '../support/logger.js';
 import {
   ECHOED_CLIENT, echoedSecretForms, echoingRefusal, json, scriptedServer, SECRET_ECHOES, tokenAnswer, type ScriptedServer,
-} from './client-servers.js';
+} from '../support/scripted-server.js';
 
 const SECRET = 'p@ss word+%:&é';
 let issuer: TestIssuer;

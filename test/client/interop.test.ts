@@ -8,8 +8,8 @@ import { OAuth2Server } from 'oauth2-mock-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createClientCredentials, TokenRequestError, type ClientCredentialsOptions } from 'cyberark-bearer/client';
-import { createApp } from '../example-server/app.js';
-import { silent } from './helpers.js';
+import { createApp } from '../../example-server/app.js';
+import { silent } from '../support/logger.js';
 
 let mock: OAuth2Server;
 let issuerUrl: string;
