@@ -8,6 +8,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBearerAuth, requireToken, KeysFetchError, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
+import { guardedApp } from './support/apps.js';
 import { silent } from './support/logger.js';
 
 const issuers: TestIssuer[] = [];
@@ -19,10 +20,7 @@ async function setup(options: Partial<BearerAuthOptions> = {}, issuerOptions: Te
   const issuer = await createTestIssuer(issuerOptions);
   issuers.push(issuer);
   const auth = createBearerAuth({ ...issuer.options, logger: silent, ...options });
-  const app = express();
-  app.get('/x', auth.requireToken(), (_req, res) => {
-    res.json({ ok: true });
-  });
+  const app = guardedApp(auth.requireToken());
   const call = (token: string) => request(app).get('/x').set('Authorization', `Bearer ${token}`);
   return { issuer, auth, app, call };
 }

@@ -2,8 +2,7 @@
  * requireToken() in an Express app, as a user writes it, against the test kit's issuer over
  * real HTTP, on Express 5 and Express 4.
  */
-import { get as httpGet, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { get as httpGet } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,9 @@ import {
   createBearerAuth, requireToken, BearerError, InvalidTokenError, InsufficientScopeError, type BearerAuth,
 } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { EXPRESS_VERSIONS, captureLogger, silent, type ExpressFactory } from './support/logger.js';
+import { EXPRESS_VERSIONS, guardedApp, type ExpressFactory } from './support/apps.js';
+import { listen } from './support/http.js';
+import { captureLogger, silent } from './support/logger.js';
 
 describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFactory) => {
   let issuer: TestIssuer;
@@ -232,14 +233,11 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
     early.get('/x', auth.requireToken('orders.read'), (_req, res) => {
       res.end('never');
     });
-    const server: Server = early.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const { port, close } = await listen(early);
     try {
-      const { port } = server.address() as AddressInfo;
       expect(await outcome(`http://127.0.0.1:${port}/x`)).toBe('closed before the end');
     } finally {
-      server.closeAllConnections();
-      server.close();
+      await close();
     }
   });
 
@@ -261,10 +259,7 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
 
   it('uses the configured realm', async () => {
     const realmAuth = createBearerAuth({ ...issuer.options, logger: silent, realm: 'orders' });
-    const realmApp = express();
-    realmApp.get('/x', realmAuth.requireToken(), (_req, res) => {
-      res.json({});
-    });
+    const realmApp = guardedApp(realmAuth.requireToken(), { express });
     const res = await request(realmApp).get('/x').expect(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="orders"');
   });
@@ -292,10 +287,7 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
   it('logs each refusal once at info with a reason, never the token', async () => {
     const captured = captureLogger();
     const logged = createBearerAuth({ ...issuer.options, logger: captured.logger });
-    const logApp = express();
-    logApp.get('/orders', logged.requireToken('orders.read'), (_req, res) => {
-      res.json({});
-    });
+    const logApp = guardedApp(logged.requireToken('orders.read'), { path: '/orders', express });
     const expired = issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600, sub: 'sub-123' });
     await request(logApp).get('/orders?x=1').set('Authorization', bearer(expired)).expect(401);
     const refusals = captured.lines.filter((l) => l.msg === 'bearer token refused');
