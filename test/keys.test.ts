@@ -100,10 +100,7 @@ describe('sharing', () => {
   it('shares keys even when middleware is (wrongly) built per request', async () => {
     const issuer = await createTestIssuer();
     issuers.push(issuer);
-    const app = express();
-    app.get('/x', (req, res, next) => requireToken(undefined, { ...issuer.options, logger: silent })(req, res, next), (_req, res) => {
-      res.json({});
-    });
+    const app = guardedApp((req, res, next) => requireToken(undefined, { ...issuer.options, logger: silent })(req, res, next));
     const token = issuer.mint();
     for (let i = 0; i < 10; i++) await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(200);
     expect(issuer.jwksFetches).toBe(1);

@@ -185,10 +185,7 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
 
   it('passes a typed error to next() with onError: "next"', async () => {
     const nextAuth = createBearerAuth({ ...issuer.options, logger: silent, onError: 'next' });
-    const custom = express();
-    custom.get('/x', nextAuth.requireToken('orders.read'), (_req, res) => {
-      res.json({});
-    });
+    const custom = guardedApp(nextAuth.requireToken('orders.read'), { express });
     custom.use((error: unknown, _req: unknown, res: { status(n: number): { json(b: unknown): void } }, _next: unknown) => {
       const e = error as BearerError;
       res.status(e.status).json({
@@ -211,10 +208,7 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
 
   it("lets Express's own error handler answer with the error's status and headers", async () => {
     const nextAuth = createBearerAuth({ ...issuer.options, logger: silent, onError: 'next', realm: 'orders' });
-    const plain = express();
-    plain.get('/x', nextAuth.requireToken(), (_req, res) => {
-      res.json({});
-    });
+    const plain = guardedApp(nextAuth.requireToken(), { express });
     const res = await request(plain).get('/x').expect(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="orders"');
     const expired = await request(plain).get('/x').set('Authorization', bearer(issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600 }))).expect(401);
@@ -243,10 +237,7 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
 
   it("answers like the middleware through the README's error handler, realm included", async () => {
     const nextAuth = createBearerAuth({ ...issuer.options, logger: silent, onError: 'next', realm: 'orders' });
-    const handled = express();
-    handled.get('/x', nextAuth.requireToken('orders.read'), (_req, res) => {
-      res.json({});
-    });
+    const handled = guardedApp(nextAuth.requireToken('orders.read'), { express });
     handled.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
       if (!(err instanceof BearerError)) return next(err);
       res.status(err.status).set(err.headers).json(err.body);

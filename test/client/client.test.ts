@@ -486,14 +486,7 @@ describe('the secret and the token stay out of messages and logs', () => {
 
   it('in configuration errors', () => {
     const secret = 'line1\nline2-secret';
-    const error = (() => {
-      try {
-        createClientCredentials({ tokenUrl: 'https://x.example/t', clientId: 'svc', clientSecret: secret, env: {} });
-      } catch (e) {
-        return e as ConfigError;
-      }
-      throw new Error('expected a ConfigError');
-    })();
+    const error = configErrorOf(() => createClientCredentials({ tokenUrl: 'https://x.example/t', clientId: 'svc', clientSecret: secret, env: {} }));
     expect(error.option).toBe('clientSecret');
     expect(error.message).not.toContain('line2-secret');
   });
