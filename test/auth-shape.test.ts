@@ -8,7 +8,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { silent } from './helpers.js';
+import { silent } from './support/logger.js';
 
 /** The test kit's default `unique_name`. */
 const UNIQUE_NAME = 'test-client@cyberark.cloud.0000';

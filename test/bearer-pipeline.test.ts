@@ -9,7 +9,7 @@ import { createBearerAuth, InsufficientScopeError, type AuthInfo, type BearerErr
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { BearerAuthenticator } from '../src/bearer/authenticate.js';
 import { compileRequirement } from '../src/scopes.js';
-import { captureLogger, silent } from './helpers.js';
+import { captureLogger, silent } from './support/logger.js';
 
 let issuer: TestIssuer;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, type BearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { compactHasDuplicateNames, hasCanonicalSegments, isCanonicalBase64url, memberNameCount, ownKeyCount } from '../src/jwt/compact.js';
-import { silent } from './helpers.js';
+import { silent } from './support/logger.js';
 import { createForge, type Forge } from './security/forge.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

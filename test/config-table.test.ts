@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createClientCredentials, type ClientCredentialsOptions } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, silent } from './helpers.js';
+import { configError } from './support/config.js';
+import { captureLogger, silent } from './support/logger.js';
 
 const TENANT = 'https://abc1234.id.cyberark.cloud';
 
@@ -61,16 +62,6 @@ const NOT_OPTIONS = ['audiences', 'TenantUrl', 'jwks_uri', 'constructor', 'toStr
 /** `options` with `name` as an own property, even `__proto__`. */
 function withOwn(options: object, name: string): object {
   return Object.defineProperty({ ...options }, name, { value: 1, enumerable: true });
-}
-
-function configError(build: () => unknown): ConfigError {
-  try {
-    build();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('option names', () => {

@@ -3,21 +3,15 @@
  * names the option (and its env var) and what is wrong.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
-import { silent } from './helpers.js';
+import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
+import { configError as configErrorOf } from './support/config.js';
+import { silent } from './support/logger.js';
 
 const TENANT = 'https://abc1234.id.cyberark.cloud';
 const base: BearerAuthOptions = { tenantUrl: TENANT, appId: 'inventoryapi', audience: 'https://api.example.com/inventory', logger: silent, env: {} };
 
-function configError(options: unknown): ConfigError {
-  try {
-    createBearerAuth(options as BearerAuthOptions);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+/** The ConfigError that createBearerAuth(options) throws. */
+const configError = (options: unknown) => configErrorOf(() => createBearerAuth(options as BearerAuthOptions));
 
 describe('defaults', () => {
   it('derives issuer (with trailing slash) and JWKS URL from tenantUrl and appId', () => {

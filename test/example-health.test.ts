@@ -8,7 +8,7 @@ import request from 'supertest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { createApp } from '../example-server/app.js';
-import { silent } from './helpers.js';
+import { silent } from './support/logger.js';
 
 let issuer: TestIssuer;
 beforeEach(async () => {

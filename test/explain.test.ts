@@ -3,12 +3,12 @@
  * what the token says and what the configuration expects, against the test kit's issuer.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions, type CheckName, type Explanation } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { silent } from './helpers.js';
+import { guardedApp } from './support/apps.js';
+import { silent } from './support/logger.js';
 
 let issuer: TestIssuer;
 let auth: BearerAuth;
@@ -287,9 +287,7 @@ describe('auth.explain() agrees with the middleware', () => {
   ])('%s', async (_case, mint) => {
     const options: BearerAuthOptions = { ...issuer.options, logger: silent, env: {} };
     const guard = createBearerAuth(options);
-    const app = express().get('/orders', guard.requireToken('orders.read'), (_req, res) => {
-      res.json({ ok: true });
-    });
+    const app = guardedApp(guard.requireToken('orders.read'), { path: '/orders' });
     const token = mint();
     const response = await request(app).get('/orders').set('Authorization', `Bearer ${token}`);
     const e = await explain(token, 'orders.read', guard);

@@ -2,14 +2,13 @@
  * Token extraction (RFC 6750 §2) over real HTTP: header forms, duplicate headers, and the
  * query-string and form-body methods, refused unless opted in.
  */
-import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { silent } from './helpers.js';
+import { listen, rawHead, rawRequest } from './support/http.js';
+import { silent } from './support/logger.js';
 
 let issuer: TestIssuer;
 let token: string;
@@ -31,22 +30,12 @@ function appWith(options: { allowQueryToken?: boolean; allowBodyToken?: boolean 
 
 /** Sends raw header lines (supertest cannot repeat a header). */
 async function rawGet(app: express.Express, headers: Array<[string, string]>): Promise<{ status: number; body: unknown }> {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
+  const server = await listen(app);
   try {
-    const { port } = server.address() as AddressInfo;
-    return await new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/x', method: 'GET' }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
-      });
-      for (const [name, value] of headers) req.appendHeader(name, value);
-      req.on('error', reject);
-      req.end();
-    });
+    const { status, body } = await rawRequest(server.url, rawHead('/x', headers));
+    return { status, body };
   } finally {
-    server.close();
+    await server.close();
   }
 }
 

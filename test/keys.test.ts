@@ -8,7 +8,8 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBearerAuth, requireToken, KeysFetchError, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
-import { silent } from './helpers.js';
+import { guardedApp } from './support/apps.js';
+import { silent } from './support/logger.js';
 
 const issuers: TestIssuer[] = [];
 afterEach(async () => {
@@ -19,10 +20,7 @@ async function setup(options: Partial<BearerAuthOptions> = {}, issuerOptions: Te
   const issuer = await createTestIssuer(issuerOptions);
   issuers.push(issuer);
   const auth = createBearerAuth({ ...issuer.options, logger: silent, ...options });
-  const app = express();
-  app.get('/x', auth.requireToken(), (_req, res) => {
-    res.json({ ok: true });
-  });
+  const app = guardedApp(auth.requireToken());
   const call = (token: string) => request(app).get('/x').set('Authorization', `Bearer ${token}`);
   return { issuer, auth, app, call };
 }
@@ -102,10 +100,7 @@ describe('sharing', () => {
   it('shares keys even when middleware is (wrongly) built per request', async () => {
     const issuer = await createTestIssuer();
     issuers.push(issuer);
-    const app = express();
-    app.get('/x', (req, res, next) => requireToken(undefined, { ...issuer.options, logger: silent })(req, res, next), (_req, res) => {
-      res.json({});
-    });
+    const app = guardedApp((req, res, next) => requireToken(undefined, { ...issuer.options, logger: silent })(req, res, next));
     const token = issuer.mint();
     for (let i = 0; i < 10; i++) await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(200);
     expect(issuer.jwksFetches).toBe(1);

@@ -10,7 +10,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger } from './helpers.js';
+import { captureLogger } from './support/logger.js';
 
 let issuer: TestIssuer;
 beforeAll(async () => {

@@ -15,7 +15,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, randomSecret, type TestIssuer } from 'cyberark-bearer/testing';
 import { createMcpApp } from '../example-server/mcp-app.js';
-import { silent } from './helpers.js';
+import { silent } from './support/logger.js';
 
 const WRITER = {
   clientId: 'svc-orders-agent@cyberark.cloud.1234',

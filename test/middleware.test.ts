@@ -2,8 +2,7 @@
  * requireToken() in an Express app, as a user writes it, against the test kit's issuer over
  * real HTTP, on Express 5 and Express 4.
  */
-import { get as httpGet, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { get as httpGet } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,9 @@ import {
   createBearerAuth, requireToken, BearerError, InvalidTokenError, InsufficientScopeError, type BearerAuth,
 } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { EXPRESS_VERSIONS, captureLogger, silent, type ExpressFactory } from './helpers.js';
+import { EXPRESS_VERSIONS, guardedApp, type ExpressFactory } from './support/apps.js';
+import { listen } from './support/http.js';
+import { captureLogger, silent } from './support/logger.js';
 
 describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFactory) => {
   let issuer: TestIssuer;
@@ -184,10 +185,7 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
 
   it('passes a typed error to next() with onError: "next"', async () => {
     const nextAuth = createBearerAuth({ ...issuer.options, logger: silent, onError: 'next' });
-    const custom = express();
-    custom.get('/x', nextAuth.requireToken('orders.read'), (_req, res) => {
-      res.json({});
-    });
+    const custom = guardedApp(nextAuth.requireToken('orders.read'), { express });
     custom.use((error: unknown, _req: unknown, res: { status(n: number): { json(b: unknown): void } }, _next: unknown) => {
       const e = error as BearerError;
       res.status(e.status).json({
@@ -210,10 +208,7 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
 
   it("lets Express's own error handler answer with the error's status and headers", async () => {
     const nextAuth = createBearerAuth({ ...issuer.options, logger: silent, onError: 'next', realm: 'orders' });
-    const plain = express();
-    plain.get('/x', nextAuth.requireToken(), (_req, res) => {
-      res.json({});
-    });
+    const plain = guardedApp(nextAuth.requireToken(), { express });
     const res = await request(plain).get('/x').expect(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="orders"');
     const expired = await request(plain).get('/x').set('Authorization', bearer(issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600 }))).expect(401);
@@ -232,23 +227,17 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
     early.get('/x', auth.requireToken('orders.read'), (_req, res) => {
       res.end('never');
     });
-    const server: Server = early.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const { port, close } = await listen(early);
     try {
-      const { port } = server.address() as AddressInfo;
       expect(await outcome(`http://127.0.0.1:${port}/x`)).toBe('closed before the end');
     } finally {
-      server.closeAllConnections();
-      server.close();
+      await close();
     }
   });
 
   it("answers like the middleware through the README's error handler, realm included", async () => {
     const nextAuth = createBearerAuth({ ...issuer.options, logger: silent, onError: 'next', realm: 'orders' });
-    const handled = express();
-    handled.get('/x', nextAuth.requireToken('orders.read'), (_req, res) => {
-      res.json({});
-    });
+    const handled = guardedApp(nextAuth.requireToken('orders.read'), { express });
     handled.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
       if (!(err instanceof BearerError)) return next(err);
       res.status(err.status).set(err.headers).json(err.body);
@@ -261,10 +250,7 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
 
   it('uses the configured realm', async () => {
     const realmAuth = createBearerAuth({ ...issuer.options, logger: silent, realm: 'orders' });
-    const realmApp = express();
-    realmApp.get('/x', realmAuth.requireToken(), (_req, res) => {
-      res.json({});
-    });
+    const realmApp = guardedApp(realmAuth.requireToken(), { express });
     const res = await request(realmApp).get('/x').expect(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="orders"');
   });
@@ -292,10 +278,7 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
   it('logs each refusal once at info with a reason, never the token', async () => {
     const captured = captureLogger();
     const logged = createBearerAuth({ ...issuer.options, logger: captured.logger });
-    const logApp = express();
-    logApp.get('/orders', logged.requireToken('orders.read'), (_req, res) => {
-      res.json({});
-    });
+    const logApp = guardedApp(logged.requireToken('orders.read'), { path: '/orders', express });
     const expired = issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600, sub: 'sub-123' });
     await request(logApp).get('/orders?x=1').set('Authorization', bearer(expired)).expect(401);
     const refusals = captured.lines.filter((l) => l.msg === 'bearer token refused');

@@ -19,7 +19,8 @@ import {
   type ProtectedResourceOptions,
 } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { EXPRESS_VERSIONS, silent, type ExpressFactory } from './helpers.js';
+import { EXPRESS_VERSIONS, type ExpressFactory } from './support/apps.js';
+import { silent } from './support/logger.js';
 
 const RESOURCE = 'https://api.example.com/mcp';
 const METADATA_URL = 'https://api.example.com/.well-known/oauth-protected-resource/mcp';

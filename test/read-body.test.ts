@@ -4,7 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBody } from '../src/http/read-body.js';
-import { scriptedServer, type ScriptedServer } from './client-servers.js';
+import { scriptedServer, type ScriptedServer } from './support/scripted-server.js';
 
 const servers: ScriptedServer[] = [];
 afterEach(async () => {

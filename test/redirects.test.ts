@@ -7,14 +7,14 @@
  * its empty request log that the hop was refused before connecting, and no test sends a packet
  * off the machine.
  */
-import express from 'express';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, KeysFetchError, type BearerAuthOptions } from 'cyberark-bearer';
 import { createClientCredentials, TokenRequestError } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, silent } from './helpers.js';
-import { json, redirect, routed, scriptedServer, tokenAnswer, type Answer, type ScriptedServer } from './client-servers.js';
+import { guardedApp } from './support/apps.js';
+import { captureLogger, silent } from './support/logger.js';
+import { json, redirect, routed, scriptedServer, tokenAnswer, type Answer, type ScriptedServer } from './support/scripted-server.js';
 
 let issuer: TestIssuer;
 const servers: ScriptedServer[] = [];
@@ -48,10 +48,7 @@ const jwksAnswer: Answer = (_req, res) => {
 function guard(options: Partial<BearerAuthOptions>) {
   const log = captureLogger();
   const auth = createBearerAuth({ ...issuer.options, logger: log.logger, env: {}, ...options });
-  const app = express();
-  app.get('/x', auth.requireToken(), (_req, res) => {
-    res.json({ ok: true });
-  });
+  const app = guardedApp(auth.requireToken());
   return {
     auth,
     log,

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, type CapturedLogger } from './helpers.js';
+import { captureLogger, type CapturedLogger } from './support/logger.js';
 
 let issuer: TestIssuer;
 let log: CapturedLogger;

@@ -16,8 +16,8 @@ import { OAuthMetadataSchema, OpenIdProviderDiscoveryMetadataSchema } from '@mod
 import { InvalidTargetError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, randomSecret, type TestIssuer } from 'cyberark-bearer/testing';
-import { routed, scriptedServer, type ScriptedServer } from './client-servers.js';
-import { silent } from './helpers.js';
+import { routed, scriptedServer, type ScriptedServer } from './support/scripted-server.js';
+import { silent } from './support/logger.js';
 
 const MCP_CLIENT = {
   clientId: 'svc-mcp@cyberark.cloud.1234',

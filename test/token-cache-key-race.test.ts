@@ -10,13 +10,13 @@ import { constants, openSync, closeSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { json, scriptedServer, type ScriptedServer } from './client-servers.js';
-import { silent } from './helpers.js';
+import { guardedApp } from './support/apps.js';
+import { json, scriptedServer, type ScriptedServer } from './support/scripted-server.js';
+import { silent } from './support/logger.js';
 
 /**
  * Occupies every thread of libuv's pool with an open() of a FIFO that nobody writes to, so that
@@ -69,10 +69,7 @@ describe.skipIf(process.platform === 'win32')('a token cached while a refresh wi
     keys = await scriptedServer([json(200, { keys: [a.jwk] }), json(200, { keys: [b.jwk] })]);
     issuer = await createTestIssuer({ appId: 'race-app', audience: 'race-api' });
     const auth = createBearerAuth({ ...issuer.options, jwksUri: `${keys.url}/keys`, keyCache: { maxAge: 600 }, logger: silent, env: {} });
-    const app = express();
-    app.get('/x', auth.requireToken(), (_req, res) => {
-      res.json({ ok: true });
-    });
+    const app = guardedApp(auth.requireToken());
     const token = issuer.mint({}, { kid }, { key: a.privateKey });
 
     // Another token of A fetches the keys; `token` itself is first checked in the race below.

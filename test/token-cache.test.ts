@@ -8,7 +8,9 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { silent, sleep } from './helpers.js';
+import { guardedApp } from './support/apps.js';
+import { silent } from './support/logger.js';
+import { sleep } from './support/time.js';
 
 let issuer: TestIssuer;
 beforeEach(async () => {
@@ -29,6 +31,16 @@ async function admit(auth: BearerAuth, token: string) {
   return cached;
 }
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** A token in the cache of an instance whose keys expire after 0.3 s; then the key rotated, and that time waited out. */
+async function cachedThenRotated(keepPrevious: boolean) {
+  const auth = make({ keyCache: { maxAge: 0.3, cooldown: 1 } });
+  const token = issuer.mint();
+  const first = await admit(auth, token);
+  issuer.rotateKey({ keepPrevious });
+  await sleep(400);
+  return { auth, token, first };
+}
 
 describe('verified-token cache', () => {
   it('answers a repeated token from the cache (the same frozen object)', async () => {
@@ -59,10 +71,7 @@ describe('verified-token cache', () => {
     const [header, , signature] = token.split('.');
     const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()), scope: 'admin' })).toString('base64url');
     await expect(auth.verify(`${header}.${forgedPayload}.${signature}`)).rejects.toMatchObject({ reason: 'bad_signature' });
-    const app = express();
-    app.get('/x', auth.requireToken('admin'), (_req, res) => {
-      res.json({});
-    });
+    const app = guardedApp(auth.requireToken('admin'));
     await request(app).get('/x').set('Authorization', `Bearer ${header}.${forgedPayload}.${signature}`).expect(401);
   });
 
@@ -111,31 +120,19 @@ describe('verified-token cache', () => {
   });
 
   it('drops a cached token once its signing key leaves the key set', async () => {
-    const auth = make({ keyCache: { maxAge: 0.3, cooldown: 1 } });
-    const token = issuer.mint();
-    const first = await admit(auth, token);
-    issuer.rotateKey({ keepPrevious: false });
-    await sleep(400);
+    const { auth, token, first } = await cachedThenRotated(false);
     await expect(auth.verify(token)).rejects.toMatchObject({ status: 401, reason: 'unknown_key' });
     expect(first.header.kid).not.toBe(issuer.kid);
   });
 
   it('drops a cached token whose key was withdrawn when another request did the refresh', async () => {
-    const auth = make({ keyCache: { maxAge: 0.3, cooldown: 1 } });
-    const token = issuer.mint();
-    await admit(auth, token);
-    issuer.rotateKey({ keepPrevious: false });
-    await sleep(400);
+    const { auth, token } = await cachedThenRotated(false);
     await auth.verify(issuer.mint()); // a token of the new key refreshes the key set
     await expect(auth.verify(token)).rejects.toMatchObject({ status: 401, reason: 'unknown_key' });
   });
 
   it('keeps a cached token across a refresh that still publishes its key', async () => {
-    const auth = make({ keyCache: { maxAge: 0.3, cooldown: 1 } });
-    const token = issuer.mint();
-    const first = await admit(auth, token);
-    issuer.rotateKey({ keepPrevious: true });
-    await sleep(400);
+    const { auth, token, first } = await cachedThenRotated(true);
     await auth.verify(issuer.mint()); // the refresh happens here
     expect(issuer.jwksFetches).toBe(2);
     expect(await auth.verify(token)).toBe(first);

@@ -9,7 +9,7 @@ import type { RemoteSettings } from '../src/jwks/fetch-policy.js';
 import { KeySet, type PublicKeyEntry } from '../src/jwks/key-set.js';
 import { RemoteKeySet, type KeySource, type KeySourceStatus } from '../src/jwks/remote.js';
 import { TokenVerifier, type IssuerRule, type VerifierOptions } from '../src/jwt/verify.js';
-import { silent } from './helpers.js';
+import { silent } from './support/logger.js';
 
 const settings: RemoteSettings = {
   algorithms: ['RS256'],

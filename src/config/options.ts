@@ -54,8 +54,8 @@ export interface IssuerOptions {
   issuer?: string | undefined;
   /** Default `${tenantUrl}/OAuth2/Keys/${appId}`, else discovered from the issuer. Issuers naming the same URL share one key set. */
   jwksUri?: string | undefined;
-  /** Accepted `aud` values of this issuer's tokens, and of no other issuer's. Required. */
-  audience: string | readonly string[];
+  /** Accepted `aud` values of this issuer's tokens, and of no other issuer's. Required unless `resource` is set: then the resource. */
+  audience?: string | readonly string[] | undefined;
   /** Instead of the shared `algorithms`. */
   algorithms?: readonly Algorithm[] | undefined;
   /** Instead of the shared `clockTolerance`. */

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BearerError, createBearerAuth, type AuthInfo, type BearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, type CapturedLogger } from '../helpers.js';
+import { captureLogger, type CapturedLogger } from '../support/logger.js';
 import { createForge, type Forge } from '../security/forge.js';
 import { authorizationHeader, fuzzParameters, mutatedToken, randomToken } from './arbitraries.js';
 

@@ -4,14 +4,14 @@
  * Every answer is 200, 400, 401 or 403 with a documented body; no response and no log line
  * contains the token; nothing is logged at warn or above; no promise is left rejected.
  */
-import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { createApp } from '../../example-server/app.js';
-import { captureLogger, type CapturedLogger } from '../helpers.js';
+import { listen, type Listening } from '../support/http.js';
+import { captureLogger, type CapturedLogger } from '../support/logger.js';
 import { authorizationHeader, fuzzParameters, mutatedToken, randomToken, sendable } from './arbitraries.js';
 
 const ERRORS = new Set(['invalid_request', 'invalid_token', 'insufficient_scope', 'unauthorized']);
@@ -24,7 +24,7 @@ const onUnhandled = () => {
 describe('fuzzing the example API over HTTP', () => {
   let issuer: TestIssuer;
   let log: CapturedLogger;
-  let server: Server;
+  let server: Listening;
   let port: number;
   let originals: string[];
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
@@ -34,9 +34,8 @@ describe('fuzzing the example API over HTTP', () => {
     issuer = await createTestIssuer({ appId: 'orders-api', audience: 'orders-api' });
     log = captureLogger('info');
     const auth = createBearerAuth({ ...issuer.options, logger: log.logger, env: {} });
-    server = createApp(auth, log.logger).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    port = (server.address() as AddressInfo).port;
+    server = await listen(createApp(auth, log.logger));
+    port = server.port;
     originals = Array.from({ length: 12 }, (_, i) => issuer.mint({ scope: i % 4 === 0 ? 'orders.write' : 'orders.read', sub: `c${i}` }));
     await auth.ready();
   });
@@ -44,8 +43,7 @@ describe('fuzzing the example API over HTTP', () => {
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled);
     agent.destroy();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
     await issuer.close();
   });
 

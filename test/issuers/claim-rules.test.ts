@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createBearerAuth, type BearerAuthOptions, type ClaimRules } from 'cyberark-bearer';
-import { silent } from '../helpers.js';
+import { silent } from '../support/logger.js';
 import { startApi, startTenants, type Api, type Tenants } from './harness.js';
 
 const MISMATCH = { error: 'invalid_token', error_description: 'token claims not accepted' };

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, type BearerAuth, type CheckName, type Explanation } from 'cyberark-bearer';
-import { silent } from '../helpers.js';
+import { silent } from '../support/logger.js';
 import { startTenants, type Tenants } from './harness.js';
 
 let tenants: Tenants;

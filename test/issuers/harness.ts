@@ -8,7 +8,7 @@ import express from 'express';
 import request from 'supertest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, type CapturedLogger } from '../helpers.js';
+import { captureLogger, type CapturedLogger } from '../support/logger.js';
 
 /** Three apps: two CyberArk tenants and a third app trusted through discovery. */
 export interface Tenants {

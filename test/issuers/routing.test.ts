@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer } from 'cyberark-bearer/testing';
-import { json, scriptedServer } from '../client-servers.js';
-import { silent } from '../helpers.js';
+import { json, scriptedServer } from '../support/scripted-server.js';
+import { silent } from '../support/logger.js';
 import { issuersOf, startApi, startTenants, type Api, type Tenants } from './harness.js';
 
 const now = () => Math.floor(Date.now() / 1000);

@@ -3,14 +3,13 @@
  * client sees, what the issuer counted, what was logged. Time moves by fake Date (sockets and
  * fetch timeouts stay real) or by short configured windows, never by long sleeps.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import request from 'supertest';
 import { afterEach, vi } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type Fault, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
-import { captureLogger, type CapturedLogger } from '../helpers.js';
+import { guardedApp } from '../support/apps.js';
+import { listen } from '../support/http.js';
+import { captureLogger, type CapturedLogger } from '../support/logger.js';
 
 /** Each way the key server can fail, and the reason the library logs for it. */
 export const FAULTS: ReadonlyArray<[Fault, string]> = [
@@ -37,22 +36,15 @@ export async function guarded(bearer: Partial<BearerAuthOptions> = {}, issuerOpt
   const issuer = await createTestIssuer(issuerOptions);
   const log = captureLogger();
   const auth = createBearerAuth({ ...issuer.options, logger: log.logger, env: {}, ...bearer });
-  const app = express();
-  app.get('/x', auth.requireToken(), (_req, res) => {
-    res.json({ ok: true });
-  });
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listen(guardedApp(auth.requireToken()));
   return {
     issuer,
     auth,
     log,
-    call: (token) => request(url).get('/x').set('Authorization', `Bearer ${token}`),
+    call: (token) => request(server.url).get('/x').set('Authorization', `Bearer ${token}`),
     logged: (msg) => log.lines.filter((l) => l.msg === msg),
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await issuer.close();
     },
   };

@@ -3,20 +3,18 @@
  * the allow-list, and an algorithm that does not match the key's JWK `alg`.
  */
 import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectRefusal, invalidToken, startTarget, type Target } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectRefusal, invalidToken, useTarget } from './harness.js';
 
 const NOT_ALLOWED = invalidToken('token algorithm not allowed', 'algorithm_not_allowed');
 const MISMATCH = invalidToken('token algorithm does not match its key', 'key_mismatch');
 
 describe('algorithm attacks (default allow-list: RS256)', () => {
-  let t: Target;
+  const t = useTarget();
   let publicJwk: JsonWebKey;
-  beforeAll(async () => {
-    t = await startTarget();
+  beforeAll(() => {
     publicJwk = t.issuer.jwks().keys[0]!;
   });
-  afterAll(() => t.close());
 
   const publicKey = () => createPublicKey({ key: publicJwk, format: 'jwk' });
 
@@ -80,11 +78,7 @@ describe('algorithm attacks (default allow-list: RS256)', () => {
 });
 
 describe('alg not matching the JWK (allow-list RS256, RS384, PS256, ES256; the JWK says RS256)', () => {
-  let t: Target;
-  beforeAll(async () => {
-    t = await startTarget({ bearer: { algorithms: ['RS256', 'RS384', 'PS256', 'ES256'] } });
-  });
-  afterAll(() => t.close());
+  const t = useTarget({ bearer: { algorithms: ['RS256', 'RS384', 'PS256', 'ES256'] } });
 
   it('the control: RS256 under the same kid passes', async () => {
     expect(t.issuer.jwks().keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', kid: t.issuer.kid });

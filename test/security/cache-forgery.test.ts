@@ -3,14 +3,13 @@
  * characters, which lie in its signature. A forgery that keeps a genuine token's signature
  * shares that key: it must never borrow the genuine token's outcome, nor lend it its own.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, type CapturedLogger } from '../helpers.js';
+import { listen } from '../support/http.js';
+import { captureLogger, type CapturedLogger } from '../support/logger.js';
 import { b64url } from './harness.js';
 
 let issuer: TestIssuer;
@@ -58,10 +57,7 @@ async function startGuarded(options: Partial<BearerAuthOptions> = {}): Promise<G
       res.json({ sub: req.auth.subject, scopes: req.auth.scopes });
     },
   );
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close } = await listen(app);
   return {
     url,
     log,
@@ -73,11 +69,7 @@ async function startGuarded(options: Partial<BearerAuthOptions> = {}): Promise<G
       );
       return Object.fromEntries(names.map((name, i) => [name, responses[i]!]));
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 

@@ -3,9 +3,9 @@
  * default), missing or mistyped `exp`, look-alike issuers and audiences, and scope tricks.
  * The clock is pinned (fake Date only, sockets stay real), so the boundaries are exact.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createForge, type Forge } from './forge.js';
-import { AUDIENCE, expectRefusal, INSUFFICIENT_SCOPE, invalidToken, startTarget, startWarmTarget, type Target } from './harness.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useForge } from './forge.js';
+import { AUDIENCE, expectRefusal, INSUFFICIENT_SCOPE, invalidToken, startTarget, useTarget, useWarmTarget, type Target } from './harness.js';
 
 const EXPIRED = invalidToken('token expired', 'token_expired');
 const WRONG_ISSUER = invalidToken('unexpected issuer', 'unexpected_issuer');
@@ -14,12 +14,8 @@ const INVALID_CLAIM = invalidToken('token claim has an invalid value', 'invalid_
 const MISSING_CLAIM = invalidToken('token lacks a required claim', 'missing_claim');
 
 describe('claims attacks', () => {
-  let t: Target;
+  const t = useWarmTarget();
   let now: number;
-  beforeAll(async () => {
-    ({ t } = await startWarmTarget());
-  });
-  afterAll(() => t.close());
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
     now = Math.floor(Date.now() / 1000);
@@ -219,23 +215,15 @@ describe('claims attacks', () => {
  * signs raw JSON, which the test kit's mint (JSON.stringify writes Infinity as null) cannot.
  */
 describe('NumericDates out of range', () => {
-  let forge: Forge;
-  let t: Target;
-  beforeAll(async () => {
-    forge = await createForge();
-    t = await startTarget({ bearer: forge.options });
-  });
-  afterAll(async () => {
-    await t.close();
-    await forge.close();
-  });
+  const forge = useForge();
+  const t = useTarget(() => ({ bearer: forge.options }));
 
   /** Forge's claims (scope orders.read) with `name` set to the raw JSON number `value`. */
   const claimsWith = (name: 'exp' | 'nbf' | 'iat', value: string) => {
     const claims = forge.claims(',"scope":"orders.read"');
     return name === 'nbf' ? claims.replace(/}$/, `,"nbf":${value}}`) : claims.replace(new RegExp(`"${name}":\\d+`), `"${name}":${value}`);
   };
-  const send = (name: 'exp' | 'nbf' | 'iat', value: string, auth = t) => auth.bearer(forge.sign(forge.header(), claimsWith(name, value)));
+  const send = (name: 'exp' | 'nbf' | 'iat', value: string, auth: Target = t) => auth.bearer(forge.sign(forge.header(), claimsWith(name, value)));
 
   it.each([
     ['exp', '1e400'],

@@ -4,8 +4,8 @@
  * names, non-JSON, a JSON array). Its JWKS is served over real HTTP on 127.0.0.1.
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../support/http.js';
+import { startedForTests } from '../support/lifecycle.js';
 
 export interface Forge {
   readonly kid: string;
@@ -30,14 +30,12 @@ export async function createForge(): Promise<Forge> {
   const { privateKey, publicKey }: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = 'forge-key-1';
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' };
-  const server = createServer((_req, res) => {
+  const server = await listen((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   const issuer = 'https://forge.example/app/';
   const audience = 'forge-api';
-  const jwksUri = `http://127.0.0.1:${port}/keys`;
+  const jwksUri = `${server.url}/keys`;
   return {
     kid,
     issuer,
@@ -54,6 +52,11 @@ export async function createForge(): Promise<Forge> {
       return `${input}.${b64url(sign('sha256', Buffer.from(input), privateKey))}`;
     },
     signature: (input) => b64url(sign('sha256', Buffer.from(input), privateKey)),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: server.close,
   };
+}
+
+/** For a describe block: a forge started before its tests and closed after them. */
+export function useForge(): Forge {
+  return startedForTests(createForge, (forge) => forge.close());
 }

@@ -3,14 +3,15 @@
  * 127.0.0.1 and trusting the test kit's issuer, plus ways to send what a client library would
  * refuse to send (raw header bytes, repeated headers) and to check a refusal completely.
  */
-import { createServer, type Server, type ServerOptions } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { createServer, type ServerOptions } from 'node:http';
 import express from 'express';
 import request from 'supertest';
 import { expect } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
-import { captureLogger, type CapturedLogger } from '../helpers.js';
+import { listen, rawRequest, type RawResponse } from '../support/http.js';
+import { startedForTests } from '../support/lifecycle.js';
+import { captureLogger, type CapturedLogger } from '../support/logger.js';
 
 export const AUDIENCE = 'https://api.example.com/orders';
 
@@ -53,9 +54,8 @@ export async function startTarget(options: TargetOptions = {}): Promise<Target> 
   app.get('/me', auth.requireToken(), (req, res) => {
     res.json({ subject: req.auth.subject });
   });
-  const server: Server = createServer(options.server ?? {}, app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listen(createServer(options.server ?? {}, app));
+  const { url } = server;
   const get = (path: string, authorization?: string): request.Test => {
     log.lines.length = 0;
     const req = request(url).get(path);
@@ -74,66 +74,37 @@ export async function startTarget(options: TargetOptions = {}): Promise<Target> 
     },
     mint: (claims = {}, header = {}, key) => issuer.mint({ scope: 'orders.read', ...claims }, header, key),
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await issuer.close();
     },
   };
 }
 
-/** A target that has accepted a valid token (so its keys are cached), the token and its segments. */
-export async function startWarmTarget(options: TargetOptions = {}): Promise<{ t: Target; token: string; parts: [string, string, string] }> {
-  const t = await startTarget(options);
-  const token = t.mint();
-  await t.bearer(token).expect(200);
-  return { t, token, parts: token.split('.') as [string, string, string] };
+/** A target with a valid token for it, and the token's three segments. */
+export interface TargetWithToken extends Target {
+  readonly token: string;
+  readonly parts: [string, string, string];
 }
 
-export interface RawResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: unknown;
+/** Starts a target and mints a token for it; `warm` has the token accepted once, so that the keys are cached. */
+async function startWithToken(options: TargetOptions, warm: boolean): Promise<TargetWithToken> {
+  const t = await startTarget(options);
+  const token = t.mint();
+  if (warm) await t.bearer(token).expect(200);
+  return { ...t, token, parts: token.split('.') as [string, string, string] };
 }
 
 /**
- * Sends `head` (request line and header lines, without the final blank line) as raw bytes, so
- * that tests can send what an HTTP client refuses to: repeated headers, non-ASCII bytes.
+ * For a describe block: a target started before its tests and closed after them, with a token
+ * minted for it. `options` may be a function, read when the target starts (e.g. a forge's options).
  */
-function rawRequest(url: string, head: Buffer | string): Promise<RawResponse> {
-  const { port } = new URL(url);
-  const bytes = Buffer.concat([typeof head === 'string' ? Buffer.from(head, 'latin1') : head, Buffer.from('\r\nConnection: close\r\n\r\n')]);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    // Written, not ended: a half-closed socket may be dropped before a slow answer is sent.
-    const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      const split = text.indexOf('\r\n\r\n');
-      const [statusLine, ...lines] = text.slice(0, split).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      const rest = text.slice(split + 4);
-      let body: unknown = rest;
-      try {
-        body = rest === '' ? undefined : JSON.parse(rest);
-      } catch {
-        // not JSON: keep the text
-      }
-      resolve({ status: Number(statusLine!.split(' ')[1]), headers, body });
-    });
-  });
+export function useTarget(options: TargetOptions | (() => TargetOptions) = {}): TargetWithToken {
+  return startedForTests(() => startWithToken(typeof options === 'function' ? options() : options, false), (t) => t.close());
 }
 
-/** A request line and headers for `rawRequest`: `GET path` with each `[name, value]` in order. */
-export function rawHead(path: string, headers: ReadonlyArray<readonly [string, string | Buffer]>): Buffer {
-  const parts: Buffer[] = [Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1`)];
-  for (const [name, value] of headers) parts.push(Buffer.from(`\r\n${name}: `), Buffer.from(value as string, typeof value === 'string' ? 'latin1' : undefined));
-  return Buffer.concat(parts);
+/** As `useTarget`, the token already accepted once, so that the target's keys are cached. */
+export function useWarmTarget(options: TargetOptions = {}): TargetWithToken {
+  return startedForTests(() => startWithToken(options, true), (t) => t.close());
 }
 
 export interface Refusal {

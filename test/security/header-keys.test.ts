@@ -5,12 +5,11 @@
  */
 import { createHash, createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { createForge, type Forge } from './forge.js';
-import { AUDIENCE, b64url, expectRefusal, invalidToken, startTarget, startWarmTarget, type Target } from './harness.js';
+import { listen, type Listening } from '../support/http.js';
+import { useForge } from './forge.js';
+import { AUDIENCE, b64url, expectRefusal, invalidToken, startTarget, useTarget, useWarmTarget } from './harness.js';
 
 const BAD_SIGNATURE = invalidToken('invalid signature', 'bad_signature');
 const UNKNOWN_KEY = invalidToken('token signed by an unknown key', 'unknown_key');
@@ -20,9 +19,9 @@ const UNSUPPORTED = invalidToken('token uses an unsupported feature', 'unsupport
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
 describe('keys offered by the token header', () => {
-  let t: Target;
+  const t = useWarmTarget(); // keys cached; every later fetch would be counted
   let attacker: TestIssuer;
-  let lure: Server;
+  let lure: Listening;
   let lureHits = 0;
   let lureUrl: string;
   const attackerKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -30,20 +29,17 @@ describe('keys offered by the token header', () => {
   const thumbprint = b64url(createHash('sha256').update(JSON.stringify({ e: attackerJwk.e, kty: 'RSA', n: attackerJwk.n })).digest());
 
   beforeAll(async () => {
-    ({ t } = await startWarmTarget()); // keys cached; every later fetch would be counted
     // The attacker's own CyberArk-like issuer, minting tokens with our iss and aud.
     attacker = await createTestIssuer({ appId: 'orders-api', audience: AUDIENCE, issuer: t.issuer.issuer });
-    lure = createServer((_req, res) => {
+    lure = await listen((_req, res) => {
       lureHits++;
       res.end(fixture('attacker.cert.pem'));
     });
-    await new Promise<void>((resolve) => lure.listen(0, '127.0.0.1', resolve));
-    lureUrl = `http://127.0.0.1:${(lure.address() as AddressInfo).port}/cert.pem`;
+    lureUrl = `${lure.url}/cert.pem`;
   });
   afterAll(async () => {
-    await t.close();
     await attacker.close();
-    await new Promise<void>((resolve) => lure.close(() => resolve()));
+    await lure.close();
   });
 
   it('embedded jwk (CVE-2018-0114) with the tenant kid, signed by the attacker key → 401 bad_signature', async () => {
@@ -97,11 +93,7 @@ describe('keys offered by the token header', () => {
 });
 
 describe('hostile kid values', () => {
-  let t: Target;
-  beforeAll(async () => {
-    ({ t } = await startWarmTarget());
-  });
-  afterAll(() => t.close());
+  const t = useWarmTarget();
 
   const kidLogged = () => t.log.lines.find((l) => l.msg === 'bearer token refused')?.kid;
 
@@ -166,19 +158,9 @@ describe('a missing kid', () => {
 });
 
 describe('crit and b64', () => {
-  let t: Target;
-  let forge: Forge;
-  let forged: Target;
-  beforeAll(async () => {
-    t = await startTarget();
-    forge = await createForge();
-    forged = await startTarget({ bearer: forge.options });
-  });
-  afterAll(async () => {
-    await t.close();
-    await forged.close();
-    await forge.close();
-  });
+  const t = useTarget();
+  const forge = useForge();
+  const forged = useTarget(() => ({ bearer: forge.options }));
 
   it('crit naming an unknown extension → 401 unsupported_token', async () => {
     expectRefusal(await t.bearer(t.mint({}, { crit: ['urn:attacker:trust-me'], 'urn:attacker:trust-me': true })), UNSUPPORTED, t);

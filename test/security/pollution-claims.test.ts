@@ -3,8 +3,8 @@
  * lend a genuine token claims or header parameters it lacks: scopes, identities, `exp`, `iss`,
  * `aud`, `kid`, `typ`. Only the token's own properties count.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectRefusal, INSUFFICIENT_SCOPE, invalidToken, startTarget, startWarmTarget, type Target } from './harness.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectRefusal, INSUFFICIENT_SCOPE, invalidToken, useTarget, useWarmTarget } from './harness.js';
 
 const MISSING_CLAIM = invalidToken('token lacks a required claim', 'missing_claim');
 
@@ -22,11 +22,7 @@ afterEach(() => {
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 describe('Object.prototype polluted after start-up', () => {
-  let t: Target;
-  beforeAll(async () => {
-    ({ t } = await startWarmTarget());
-  });
-  afterAll(() => t.close());
+  const t = useWarmTarget();
 
   it('scope and scp: a token without scopes gets none (403)', async () => {
     pollute({ scope: 'orders.read orders.write admin', scp: ['orders.read', 'admin'], permissions: ['orders.read'] });
@@ -61,11 +57,7 @@ describe('Object.prototype polluted after start-up', () => {
 });
 
 describe('Object.prototype polluted, strict profile', () => {
-  let t: Target;
-  beforeAll(async () => {
-    t = await startTarget({ bearer: { strict: true } });
-  });
-  afterAll(() => t.close());
+  const t = useTarget({ bearer: { strict: true } });
   const mint = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
     t.mint({ client_id: 'svc', jti: 'j-1', ...claims }, { typ: 'at+jwt', ...header });
 

@@ -4,14 +4,14 @@
  * Object.prototype (removed again at once) while the options are read, and expects what the same
  * options give unpolluted: the same config, or the same ConfigError.
  */
-import express from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, createBearerAuth, requireToken, type BearerAuthOptions } from 'cyberark-bearer';
 import { createClientCredentials, type ClientCredentialsOptions } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { scriptedServer, tokenAnswer } from '../client-servers.js';
-import { captureLogger, silent } from '../helpers.js';
+import { guardedApp } from '../support/apps.js';
+import { captureLogger, silent } from '../support/logger.js';
+import { scriptedServer, tokenAnswer } from '../support/scripted-server.js';
 
 const proto = Object.prototype as Record<string, unknown>;
 const ENV_NAMES = [
@@ -98,10 +98,7 @@ describe('the jwksUri bypass', () => {
     vi.stubEnv('CYBERARK_APP_ID', genuine.appId);
     vi.stubEnv('CYBERARK_AUDIENCE', AUDIENCE);
     const guard = polluted({ CYBERARK_JWKS_URI: attacker.jwksUri }, () => requireToken('orders.read', { logger: silent }));
-    const app = express();
-    app.get('/orders', guard, (_req, res) => {
-      res.json({ ok: true });
-    });
+    const app = guardedApp(guard, { path: '/orders' });
     await request(app).get('/orders').set('Authorization', `Bearer ${attacker.mint({ scope: 'orders.read' })}`).expect(401);
     await request(app).get('/orders').set('Authorization', `Bearer ${genuine.mint({ scope: 'orders.read' })}`).expect(200);
     expect(attacker.jwksFetches).toBe(0);

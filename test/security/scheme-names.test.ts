@@ -3,8 +3,9 @@
  * names as long as `Authorization`, and a form-body token next to a header token.
  */
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectRefusal, invalidRequest, NO_CREDENTIALS, rawHead, startTarget, type Target } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { rawHead } from '../support/http.js';
+import { expectRefusal, invalidRequest, NO_CREDENTIALS, useTarget } from './harness.js';
 
 const SEVERAL = invalidRequest('more than one bearer token in the request', 'several_tokens');
 
@@ -14,24 +15,18 @@ const NEAR_MISSES = [...'Bearer'].flatMap((letter, i) =>
 );
 
 describe('scheme names', () => {
-  let t: Target;
-  let token: string;
-  beforeAll(async () => {
-    t = await startTarget();
-    token = t.mint();
-  });
-  afterAll(() => t.close());
+  const t = useTarget();
 
   it('the control: Bearer with the same token → 200', async () => {
-    await t.bearer(token).expect(200);
+    await t.bearer(t.token).expect(200);
   });
 
   it('a valid token under Digest → 401 with a bare challenge', async () => {
-    expectRefusal(await t.get('/orders', `Digest ${token}`), NO_CREDENTIALS, t);
+    expectRefusal(await t.get('/orders', `Digest ${t.token}`), NO_CREDENTIALS, t);
   });
 
   it.each(NEAR_MISSES)('a valid token under "%s" → 401 with a bare challenge', async (scheme) => {
-    expectRefusal(await t.get('/orders', `${scheme} ${token}`), NO_CREDENTIALS, t);
+    expectRefusal(await t.get('/orders', `${scheme} ${t.token}`), NO_CREDENTIALS, t);
   });
 
   it.each(NEAR_MISSES)('"%s" alone → 401 with a bare challenge (not a malformed Bearer)', async (scheme) => {
@@ -40,36 +35,24 @@ describe('scheme names', () => {
 });
 
 describe('headers as long as Authorization', () => {
-  let t: Target;
-  let token: string;
-  beforeAll(async () => {
-    t = await startTarget();
-    token = t.mint();
-  });
-  afterAll(() => t.close());
+  const t = useTarget();
 
   it.each([
     ['Cache-Control after it', [['Authorization', 'Bearer {token}'], ['Cache-Control', 'no-cache']]],
     ['Cache-Control before it', [['Cache-Control', 'no-cache'], ['Authorization', 'Bearer {token}']]],
     ['If-None-Match and Last-Modified around it', [['If-None-Match', '"x"'], ['Authorization', 'Bearer {token}'], ['Last-Modified', 'x']]],
   ] as const)('%s: not a second Authorization → 200', async (_case, headers) => {
-    const res = await t.raw(rawHead('/orders', headers.map(([name, value]) => [name, value.replace('{token}', token)] as const)));
+    const res = await t.raw(rawHead('/orders', headers.map(([name, value]) => [name, value.replace('{token}', t.token)] as const)));
     expect(res.status).toBe(200);
   });
 
   it('authorization and AUTHORIZATION (one name in two cases) → 400 several_tokens', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['authorization', `Bearer ${token}`], ['AUTHORIZATION', `Bearer ${token}`]])), SEVERAL, t);
+    expectRefusal(await t.raw(rawHead('/orders', [['authorization', `Bearer ${t.token}`], ['AUTHORIZATION', `Bearer ${t.token}`]])), SEVERAL, t);
   });
 });
 
 describe('a form-body token with allowBodyToken', () => {
-  let t: Target;
-  let token: string;
-  beforeAll(async () => {
-    t = await startTarget({ bearer: { allowBodyToken: true } });
-    token = t.mint();
-  });
-  afterAll(() => t.close());
+  const t = useTarget({ bearer: { allowBodyToken: true } });
 
   const post = (contentType: string, body: string) => {
     t.log.lines.length = 0;
@@ -77,12 +60,12 @@ describe('a form-body token with allowBodyToken', () => {
   };
 
   it('a header token and a form-body token → 400 several_tokens', async () => {
-    const res = await post('application/x-www-form-urlencoded', `access_token=${token}`).set('Authorization', `Bearer ${token}`);
+    const res = await post('application/x-www-form-urlencoded', `access_token=${t.token}`).set('Authorization', `Bearer ${t.token}`);
     expectRefusal(res, SEVERAL, t);
   });
 
   it('a header token and a malformed form-body token → 400 several_tokens', async () => {
-    const res = await post('application/x-www-form-urlencoded', 'access_token=x').set('Authorization', `Bearer ${token}`);
+    const res = await post('application/x-www-form-urlencoded', 'access_token=x').set('Authorization', `Bearer ${t.token}`);
     expectRefusal(res, SEVERAL, t);
   });
 
@@ -91,6 +74,6 @@ describe('a form-body token with allowBodyToken', () => {
     'application/x-www-form-urlencoded; charset=UTF-8',
     'Application/X-WWW-Form-URLEncoded',
   ])('Content-Type %s → 200', async (contentType) => {
-    await post(contentType, `access_token=${token}`).expect(200, { ok: true });
+    await post(contentType, `access_token=${t.token}`).expect(200, { ok: true });
   });
 });

@@ -3,19 +3,17 @@
  * tokens of the same tenant minted for another app (same key, other `iss` or `aud`).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIENCE, b64url, expectRefusal, flipChar, invalidToken, startWarmTarget, type Target } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIENCE, b64url, expectRefusal, flipChar, invalidToken, useWarmTarget } from './harness.js';
 
 const BAD_SIGNATURE = invalidToken('invalid signature', 'bad_signature');
 
 describe('signature attacks', () => {
-  let t: Target;
-  let token: string;
+  const t = useWarmTarget();
   let h: string, p: string, s: string;
-  beforeAll(async () => {
-    ({ t, token, parts: [h, p, s] } = await startWarmTarget());
+  beforeAll(() => {
+    [h, p, s] = t.parts;
   });
-  afterAll(() => t.close());
 
   const send = (value: string) => t.bearer(value);
 

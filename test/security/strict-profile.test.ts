@@ -2,8 +2,8 @@
  * `strict: true`, the RFC 9068 profile: `typ: at+jwt` and the claims `sub`, `client_id`, `jti`
  * and `iat` are required. Without it, CyberArk's own tokens (typ JWT, none of those) pass.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { expectRefusal, invalidToken, startTarget, type Target } from './harness.js';
+import { describe, it } from 'vitest';
+import { expectRefusal, invalidToken, useTarget } from './harness.js';
 
 const UNEXPECTED_TYPE = invalidToken('unexpected token type', 'unexpected_type');
 const MISSING_CLAIM = invalidToken('token lacks a required claim', 'missing_claim');
@@ -13,11 +13,7 @@ const COMPLIANT = { sub: 'svc-1', client_id: 'svc-1', jti: 'token-1' };
 const AT_JWT = { typ: 'at+jwt' };
 
 describe('strict: true (RFC 9068)', () => {
-  let t: Target;
-  beforeAll(async () => {
-    t = await startTarget({ bearer: { strict: true } });
-  });
-  afterAll(() => t.close());
+  const t = useTarget({ bearer: { strict: true } });
 
   it('a compliant at+jwt token → 200', async () => {
     await t.bearer(t.mint(COMPLIANT, AT_JWT)).expect(200, { caller: 'svc-1', scopes: ['orders.read'] });
@@ -41,11 +37,7 @@ describe('strict: true (RFC 9068)', () => {
 });
 
 describe('strict off (the default)', () => {
-  let t: Target;
-  beforeAll(async () => {
-    t = await startTarget();
-  });
-  afterAll(() => t.close());
+  const t = useTarget();
 
   it('a CyberArk-shaped token (typ JWT, no client_id, jti) → 200', async () => {
     await t.bearer(t.mint()).expect(200);

@@ -4,21 +4,20 @@
  * tokens and bytes outside ASCII. Where Node's HTTP parser answers before our code runs, the
  * test asserts what really happens and also drives our own layer directly.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createForge, type Forge } from './forge.js';
-import { b64url, expectRefusal, invalidRequest, invalidToken, rawHead, startTarget, startWarmTarget, type Target } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { rawHead } from '../support/http.js';
+import { useForge } from './forge.js';
+import { b64url, expectRefusal, invalidRequest, invalidToken, startTarget, useTarget, useWarmTarget } from './harness.js';
 
 const MALFORMED = invalidToken('malformed token', 'malformed_token');
 const MALFORMED_HEADER = invalidRequest('malformed Authorization header', 'malformed_request');
 
 describe('structure attacks', () => {
-  let t: Target;
-  let token: string;
+  const t = useWarmTarget();
   let h: string, p: string, s: string;
-  beforeAll(async () => {
-    ({ t, token, parts: [h, p, s] } = await startWarmTarget());
+  beforeAll(() => {
+    [h, p, s] = t.parts;
   });
-  afterAll(() => t.close());
 
   const send = (value: string) => t.bearer(value);
 
@@ -31,7 +30,7 @@ describe('structure attacks', () => {
   });
 
   it('four segments (an extra one appended) → 401 malformed_token', async () => {
-    expectRefusal(await send(`${token}.${s}`), MALFORMED, t);
+    expectRefusal(await send(`${t.token}.${s}`), MALFORMED, t);
   });
 
   it('five segments (a JWE) → 401 encrypted_token', async () => {
@@ -40,7 +39,7 @@ describe('structure attacks', () => {
   });
 
   it('six segments → 401 malformed_token', async () => {
-    expectRefusal(await send(`${token}.${h}.${p}.${s}`), MALFORMED, t);
+    expectRefusal(await send(`${t.token}.${h}.${p}.${s}`), MALFORMED, t);
   });
 
   it('empty segments (".." and "...") → 401 malformed_token', async () => {
@@ -59,7 +58,7 @@ describe('structure attacks', () => {
   });
 
   it('base64 padding on the signature → 401 malformed_token', async () => {
-    expectRefusal(await send(`${token}==`), MALFORMED, t);
+    expectRefusal(await send(`${t.token}==`), MALFORMED, t);
   });
 
   it('standard base64 characters (+ and /) instead of - and _ → 401 malformed_token', async () => {
@@ -120,7 +119,7 @@ describe('structure attacks', () => {
   });
 
   it('Latin-1 bytes in the Authorization header → 400 malformed_request', async () => {
-    const res = await t.raw(rawHead('/orders', [['Authorization', Buffer.concat([Buffer.from(`Bearer ${token}`), Buffer.from([0xe9])])]]));
+    const res = await t.raw(rawHead('/orders', [['Authorization', Buffer.concat([Buffer.from(`Bearer ${t.token}`), Buffer.from([0xe9])])]]));
     expectRefusal(res, MALFORMED_HEADER, t);
   });
 
@@ -141,16 +140,8 @@ describe('structure attacks', () => {
 });
 
 describe('structure attacks on validly signed content (a forge that signs any bytes)', () => {
-  let forge: Forge;
-  let t: Target;
-  beforeAll(async () => {
-    forge = await createForge();
-    t = await startTarget({ bearer: forge.options });
-  });
-  afterAll(async () => {
-    await t.close();
-    await forge.close();
-  });
+  const forge = useForge();
+  const t = useTarget(() => ({ bearer: forge.options }));
 
   const scope = ',"scope":"orders.read"';
   const send = (header: string | Buffer, payload: string | Buffer) => t.bearer(forge.sign(header, payload));

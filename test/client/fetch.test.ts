@@ -2,18 +2,17 @@
  * `fetch()` of the token client against the example orders API: the header is added, a token
  * the API calls invalid_token is replaced once, and other refusals are returned as they are.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createClientCredentials } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { createApp } from '../example-server/app.js';
-import { silent } from './helpers.js';
-import { redirect, scriptedServer, type ScriptedServer } from './client-servers.js';
+import { createApp } from '../../example-server/app.js';
+import { listen, type Listening } from '../support/http.js';
+import { silent } from '../support/logger.js';
+import { redirect, scriptedServer, type ScriptedServer } from '../support/scripted-server.js';
 
 let issuer: TestIssuer;
-const servers: Server[] = [];
+const servers: Listening[] = [];
 
 beforeAll(async () => {
   issuer = await createTestIssuer({
@@ -25,19 +24,16 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  for (const server of servers) server.closeAllConnections();
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(servers.map((server) => server.close()));
   await issuer.close();
 });
 afterEach(() => vi.useRealTimers());
 
 /** The example orders API on a free port, trusting the kit's issuer. */
 async function ordersApi(options: Partial<BearerAuthOptions> = {}): Promise<string> {
-  const app = createApp(createBearerAuth({ ...issuer.options, logger: silent, ...options }), silent);
-  const server = app.listen(0, '127.0.0.1');
+  const server = await listen(createApp(createBearerAuth({ ...issuer.options, logger: silent, ...options }), silent));
   servers.push(server);
-  await new Promise((resolve) => server.once('listening', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return server.url;
 }
 
 /** A client of the kit's issuer, with its process-wide cache emptied so each test starts cold. */

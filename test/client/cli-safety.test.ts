@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { useCli } from './cli-process.js';
-import { scriptedServer, tokenAnswer } from './client-servers.js';
+import { useCli } from '../support/cli.js';
+import { scriptedServer, tokenAnswer } from '../support/scripted-server.js';
 
 let issuer: TestIssuer;
 const cli = useCli('cli-safety');

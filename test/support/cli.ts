@@ -23,7 +23,7 @@ export type Cli = (args: string[], env?: Record<string, string>, input?: string,
  */
 export function useCli(name: string): Cli {
   // Inside node_modules, so that the bundle finds jose and pino there as dist/cli.js does.
-  const outDir = fileURLToPath(new URL(`../node_modules/.cache/cyberark-bearer-cli/${name}-${process.pid}/`, import.meta.url));
+  const outDir = fileURLToPath(new URL(`../../node_modules/.cache/cyberark-bearer-cli/${name}-${process.pid}/`, import.meta.url));
   const baseEnv = { ...process.env };
   for (const variable of Object.keys(baseEnv)) if (variable.startsWith('CYBERARK_') || variable === 'LOG_LEVEL') delete baseEnv[variable];
   beforeAll(async () => {

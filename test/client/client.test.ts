@@ -15,10 +15,11 @@ import {
   type ClientCredentialsOptions,
 } from 'cyberark-bearer/client';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { captureLogger, silent, sleep } from './helpers.js';
-import {
-  ECHOED_CLIENT, echoedSecretForms, echoingRefusal, json, scriptedServer, SECRET_ECHOES, tokenAnswer, type ScriptedServer,
-} from './client-servers.js';
+import { configError as configErrorOf } from '../support/config.js';
+import { captureLogger, silent } from '../support/logger.js';
+import { json, scriptedServer, tokenAnswer } from '../support/scripted-server.js';
+import { ECHOED_CLIENT, echoedSecretForms, echoingRefusal, SECRET_ECHOES } from '../support/secret-echoes.js';
+import { sleep } from '../support/time.js';
 
 const SECRET = 'p@ss word+%:&é';
 let issuer: TestIssuer;
@@ -485,14 +486,7 @@ describe('the secret and the token stay out of messages and logs', () => {
 
   it('in configuration errors', () => {
     const secret = 'line1\nline2-secret';
-    const error = (() => {
-      try {
-        createClientCredentials({ tokenUrl: 'https://x.example/t', clientId: 'svc', clientSecret: secret, env: {} });
-      } catch (e) {
-        return e as ConfigError;
-      }
-      throw new Error('expected a ConfigError');
-    })();
+    const error = configErrorOf(() => createClientCredentials({ tokenUrl: 'https://x.example/t', clientId: 'svc', clientSecret: secret, env: {} }));
     expect(error.option).toBe('clientSecret');
     expect(error.message).not.toContain('line2-secret');
   });
@@ -504,15 +498,11 @@ describe('configuration', () => {
   };
 
   function configError(options: unknown): ConfigError {
-    try {
-      createClientCredentials(options as ClientCredentialsOptions);
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      // The same class as cyberark-bearer's, so one catch serves both.
-      expect(error).toBeInstanceOf(MainConfigError);
-      return error as ConfigError;
-    }
-    throw new Error('expected a ConfigError');
+    const error = configErrorOf(() => createClientCredentials(options as ClientCredentialsOptions));
+    expect(error).toBeInstanceOf(ConfigError);
+    // The same class as cyberark-bearer's, so one catch serves both.
+    expect(error).toBeInstanceOf(MainConfigError);
+    return error;
   }
 
   it('derives the CyberArk token URL and defaults', () => {

@@ -2,19 +2,18 @@
  * Interop with an issuer we did not write: oauth2-mock-server (npm) issues the tokens, our client
  * fetches and caches them, and our middleware verifies them, by JWKS URL and by discovery.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createClientCredentials, TokenRequestError, type ClientCredentialsOptions } from 'cyberark-bearer/client';
-import { createApp } from '../example-server/app.js';
-import { silent } from './helpers.js';
+import { createApp } from '../../example-server/app.js';
+import { listen, type Listening } from '../support/http.js';
+import { silent } from '../support/logger.js';
 
 let mock: OAuth2Server;
 let issuerUrl: string;
 let tokenResponses = 0;
-const apis: Server[] = [];
+const apis: Listening[] = [];
 
 beforeAll(async () => {
   mock = new OAuth2Server();
@@ -39,8 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const api of apis) api.closeAllConnections();
-  await Promise.all(apis.map((api) => new Promise((resolve) => api.close(resolve))));
+  await Promise.all(apis.map((api) => api.close()));
   await mock.stop();
 });
 
@@ -50,10 +48,9 @@ const client = (clientId: string, extra: ClientCredentialsOptions = {}) =>
 async function ordersApi(options: BearerAuthOptions): Promise<string> {
   const auth = createBearerAuth({ audience: 'orders-api', logger: silent, ...options });
   await auth.ready();
-  const server = createApp(auth, silent).listen(0, '127.0.0.1');
-  apis.push(server);
-  await new Promise((resolve) => server.once('listening', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = await listen(createApp(auth, silent));
+  apis.push(api);
+  return api.url;
 }
 
 describe('with oauth2-mock-server as the issuer', () => {

@@ -2,14 +2,15 @@
  * The `cyberark-bearer` command run as a process, as a user runs it, against the test kit's
  * issuer: help, token (raw, decoded, JSON, refused), verify (valid, and why it is refused).
  */
-import { createServer } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { silent } from './helpers.js';
-import { useCli } from './cli-process.js';
-import { ECHOED_CLIENT, echoedSecretForms, echoingRefusal, SECRET_ECHOES, scriptedServer } from './client-servers.js';
+import { useCli } from '../support/cli.js';
+import { freePort } from '../support/http.js';
+import { silent } from '../support/logger.js';
+import { scriptedServer } from '../support/scripted-server.js';
+import { ECHOED_CLIENT, echoedSecretForms, echoingRefusal, SECRET_ECHOES } from '../support/secret-echoes.js';
 
 const SECRET = 'cli-secret-7f3a+9';
 let issuer: TestIssuer;
@@ -211,14 +212,3 @@ describe.concurrent('cyberark-bearer verify', () => {
     expect(badScope.stderr).toContain('(command line: --any-scope)');
   });
 });
-
-/** A port nothing listens on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,17 +1,8 @@
 /**
- * Shared test fixtures: Express 4 and 5 apps built the way a user builds them, and a pino
- * logger whose lines the tests can read.
+ * Loggers for the tests: a pino logger whose lines a test can read (and search for leaks), and
+ * one that drops everything.
  */
-import express5 from 'express';
-import express4 from 'express4';
 import { pino, type Logger } from 'pino';
-
-export const EXPRESS_VERSIONS = [
-  ['Express 5', express5],
-  ['Express 4', express4],
-] as const;
-
-export type ExpressFactory = typeof express5;
 
 export interface CapturedLogger {
   logger: Logger;
@@ -34,5 +25,3 @@ export function captureLogger(level = 'debug'): CapturedLogger {
 
 /** A logger that drops everything, for tests that do not read logs. */
 export const silent = pino({ level: 'silent' });
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
