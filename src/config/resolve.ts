@@ -3,6 +3,7 @@
  * Every mistake throws a ConfigError at construction naming the option; nothing fails later.
  */
 import { ConfigError } from '../errors.js';
+import { introspectionOf, tokenKindsOf } from './introspection.js';
 import {
   appIdOf,
   checkUrl,
@@ -16,8 +17,10 @@ import {
   reader,
   type Reader,
   tenantOrigin,
+  type Env,
   type Given,
 } from './checks.js';
+import type { IntrospectionBase } from './introspection.js';
 import {
   FINGERPRINT,
   KEY_CACHE,
@@ -34,7 +37,7 @@ export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
   const env = envOf(options.env);
   const read = reader(options, env, OPTIONS);
   const allowInsecureHttp = flag(read('allowInsecureHttp'));
-  const { issuers, jwksUri } = trustedIssuers(read, allowInsecureHttp);
+  const { issuers, jwksUri, tenant } = trustedIssuers(read, allowInsecureHttp);
   const audiences = stringList(read('audience'));
   if (!audiences) {
     throw new ConfigError(
@@ -60,8 +63,19 @@ export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
     keyCache: numbers(read('keyCache'), KEY_CACHE),
     tokenCache: numbers(read('tokenCache'), TOKEN_CACHE),
     allowInsecureHttp,
+    ...introspectionSettings(read, env, { tenant, issuers }, allowInsecureHttp),
     logger: loggerOf(read('logger'), env),
   });
+}
+
+function introspectionSettings(
+  read: Reader<typeof OPTIONS>,
+  env: Env,
+  base: IntrospectionBase,
+  allowInsecureHttp: boolean,
+): Pick<ResolvedConfig, 'tokens' | 'introspection'> {
+  const tokens = tokenKindsOf(read('tokens'));
+  return { tokens, introspection: introspectionOf(read('introspection'), env, tokens, base, allowInsecureHttp) };
 }
 
 /** Identity of everything the verifier is built from: instances with equal ones share caches. */
@@ -77,7 +91,7 @@ export function verificationFingerprint(config: ResolvedConfig): string {
 function trustedIssuers(
   read: Reader<typeof OPTIONS>,
   allowInsecureHttp: boolean,
-): { issuers: readonly string[]; jwksUri: string | undefined } {
+): { issuers: readonly string[]; jwksUri: string | undefined; tenant: IntrospectionBase['tenant'] } {
   const tenant = read('tenantUrl');
   const app = read('appId');
   const tenantUrl = tenant.value === undefined ? undefined : tenantOrigin(tenant, allowInsecureHttp);
@@ -103,11 +117,11 @@ function trustedIssuers(
       OPTIONS.tenantUrl.env,
     );
   }
-  if (jwksGiven) return { issuers, jwksUri: checkUrl(jwks.value, jwks.option, jwks.spec.env, allowInsecureHttp).href };
-  if (base) return { issuers, jwksUri: `${base.tenantUrl}/OAuth2/Keys/${base.appId}` };
+  if (jwksGiven) return { issuers, jwksUri: checkUrl(jwks.value, jwks.option, jwks.spec.env, allowInsecureHttp).href, tenant: base };
+  if (base) return { issuers, jwksUri: `${base.tenantUrl}/OAuth2/Keys/${base.appId}`, tenant: base };
   // Discovery: every issuer must be a URL whose metadata we can fetch.
   for (const issuer of issuers) checkUrl(issuer, 'issuer', OPTIONS.issuer.env, allowInsecureHttp);
-  return { issuers, jwksUri: undefined };
+  return { issuers, jwksUri: undefined, tenant: undefined };
 }
 
 /** A string-or-list option (issuer, audience). Env values are comma-separated; entries must be non-empty, unpadded strings. */
