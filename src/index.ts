@@ -5,7 +5,17 @@
 import type { AuthInfo } from './types.js';
 
 export { createBearerAuth, requireToken, type BearerAuth } from './create-bearer-auth.js';
-export type { BearerAuthOptions, KeyCacheOptions, VerifiedTokenCacheOptions, ResolvedConfig, Algorithm } from './config/options.js';
+export type {
+  BearerAuthOptions,
+  KeyCacheOptions,
+  VerifiedTokenCacheOptions,
+  ResolvedConfig,
+  Algorithm,
+  TokenKinds,
+  IntrospectionOptions,
+  ResolvedIntrospection,
+} from './config/options.js';
+export type { RouteOptions } from './introspection/verifiers.js';
 export { SUPPORTED_ALGORITHMS } from './config/options.js';
 export {
   BearerError,
@@ -14,6 +24,7 @@ export {
   InvalidTokenError,
   InsufficientScopeError,
   KeysUnavailableError,
+  IntrospectionUnavailableError,
   ConfigError,
   KeysFetchError,
   type RefusalReason,

@@ -329,5 +329,6 @@ function toAuthInfo<C extends object>(
     subject,
     clientId: firstString(own(claims, 'client_id'), own(claims, 'azp'), own(claims, 'unique_name'), sub),
     expiresAt: own(claims, 'exp') as number,
+    source: 'jwt',
   });
 }
