@@ -9,7 +9,7 @@ import type { KeySource, KeySourceStatus } from '../jwks/remote.js';
 import { errorFacts, type BearerLogger } from '../log.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
-import type { AuthInfo, Claims, TokenHeader } from '../types.js';
+import type { AuthInfo, Claims } from '../types.js';
 import { keyOf, VerifiedTokenCache, type KeyUse } from './token-cache.js';
 
 /** RFC 9068 §2.2: claims a JWT access token must carry in the strict profile. */
@@ -323,7 +323,7 @@ function toAuthInfo<C extends object>(
   const subject = typeof sub === 'string' ? sub : undefined;
   return deepFreeze({
     token,
-    header: header as TokenHeader,
+    header,
     claims: claims as C,
     scopes: grantedScopes(claims, scopeClaims),
     subject,

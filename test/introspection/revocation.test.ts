@@ -122,6 +122,10 @@ describe('the route option', () => {
       );
       // @ts-expect-error -- the one-liner's second argument is the configuration
       expect(() => requireToken('orders.read', 'orders.write')).toThrow(/takes one scope requirement/);
+      // The one-liner's second argument is configuration: route options there are refused by name.
+      expect(() => requireToken('orders.read', { revocation: 'introspect' } as never)).toThrow(
+        /option "revocation" is not an option of cyberark-bearer/,
+      );
       expectTypeOf<RouteOptions>().toEqualTypeOf<{ readonly revocation?: 'introspect' | undefined }>();
     } finally {
       await issuer.close();
