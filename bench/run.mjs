@@ -138,6 +138,8 @@ function runChild(script, extraEnv = {}) {
 
 log('micro-benchmark of verify()');
 const micro = runChild('./micro.mjs');
+log('introspection: cache hits and cold calls to the test kit');
+const introspection = runChild('./introspection.mjs', { BENCH_ROUNDS: String(ROUNDS) });
 log('cold start');
 const cold = { ours: [], floor: [] };
 for (let i = 0; i < COLD_REPEATS; i++) {
@@ -179,6 +181,29 @@ async function coldStart(name) {
 const PROFILE_HEADING = '## Where the CPU goes: profiles';
 writeFileSync(here('./RESULTS.md'), report());
 log('wrote bench/RESULTS.md');
+
+/** The introspection scenario: hits against a JWT hit (ratios per round), then cold calls. */
+function introspectionReport(r, f0) {
+  const lines = ['## Introspection (in process, the test kit as the endpoint)', ''];
+  lines.push(`The middleware's synchronous path (no HTTP in front), ${r.calls.toLocaleString('en')} calls per run, ${r.rounds} rounds in rotating order; ratios are taken per round, then the median. Cold calls: ${r.coldTokens} never-seen tokens verified one at a time, the kit answering on 127.0.0.1 in the same process.`, '');
+  lines.push('| cache hit | per second | µs each | × JWT cache hit (min–max) |', '|---|---|---|---|');
+  const ratios = (name) => r.hits[name].map((v, i) => v / r.hits.jwt[i]);
+  const row = (label, name) => {
+    const rs = ratios(name);
+    lines.push(`| ${label} | ${f0(median(r.hits[name]))} | ${(1e6 / median(r.hits[name])).toFixed(2)} | ${median(rs).toFixed(2)} (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}) |`);
+  };
+  row('JWT, local verification', 'jwt');
+  row('opaque token, introspected', 'opaque');
+  row('JWT on a route with `revocation: introspect` (both caches)', 'revocable');
+  lines.push('');
+  const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+  lines.push('| first verification of a token | p50 ms | p99 ms |', '|---|---|---|');
+  lines.push(`| JWT, keys held (signature check) | ${pct(r.cold.jwt, 0.5).toFixed(2)} | ${pct(r.cold.jwt, 0.99).toFixed(2)} |`);
+  lines.push(`| opaque token (one introspection call) | ${pct(r.cold.opaque, 0.5).toFixed(2)} | ${pct(r.cold.opaque, 0.99).toFixed(2)} |`);
+  lines.push(`| JWT on a route with \`revocation: introspect\` (both) | ${pct(r.cold.revocable, 0.5).toFixed(2)} | ${pct(r.cold.revocable, 0.99).toFixed(2)} |`);
+  lines.push('', `Never-seen opaque tokens, 16 at a time: ${f0(r.cold.opaquePerSecond16)} per second.`, '');
+  return lines;
+}
 
 function report() {
   const versions = (pkg) => {
@@ -227,6 +252,7 @@ function report() {
   lines.push('| operation | per second | µs each |', '|---|---|---|');
   for (const row of micro) lines.push(`| ${row.label} | ${f0(row.perSecond)} | ${(1e6 / row.perSecond).toFixed(2)} |`);
   lines.push('');
+  lines.push(...introspectionReport(introspection, f0));
   lines.push(`## Cold start: ${COLD_REQUESTS} clients at once on a server that has no keys yet`, '');
   const fetchCounts = [...new Set(cold.ours.map((c) => c.fetches))].join(', ');
   const statuses = [...new Set(cold.ours.flatMap((c) => c.statuses))].join(', ');

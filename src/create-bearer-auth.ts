@@ -3,7 +3,7 @@
  * request pipeline → middleware; `requireToken()` is the one-liner that reads the environment.
  */
 import { LRUCache } from 'lru-cache';
-import { BearerAuthenticator } from './bearer/authenticate.js';
+import { BearerAuthenticator, type AccessTokenVerifier } from './bearer/authenticate.js';
 import type { RequestLike } from './bearer/extract.js';
 import type { Algorithm, BearerAuthOptions, ResolvedConfig } from './config/options.js';
 import { resolveConfig, verificationFingerprint } from './config/resolve.js';
@@ -18,6 +18,8 @@ import { TokenVerifier, type IssuerRule } from './jwt/verify.js';
 import { createDefaultLogger, isRequestLogger, type BearerLogger } from './log.js';
 import { envOf, type Env } from './config/checks.js';
 import { compileRequirement, type CompiledRequirement, type ScopeRequirement } from './scopes.js';
+import { introspectorFor } from './introspection/shared.js';
+import { checksRevocation, routeVerifier, type RouteOptions } from './introspection/verifiers.js';
 import type { AuthInfo, Claims } from './types.js';
 
 export interface BearerAuth<C extends object = Claims> {
@@ -25,16 +27,20 @@ export interface BearerAuth<C extends object = Claims> {
   readonly config: ResolvedConfig;
   /**
    * Middleware that requires a valid token and, if given, scopes: `'a'`, `['a', 'b']` (all of),
-   * `{ anyOf: ['a', 'b'] }`. Attaches `req.auth`. Takes exactly one requirement.
+   * `{ anyOf: ['a', 'b'] }`. Attaches `req.auth`. Takes exactly one requirement; `route` may ask
+   * for `{ revocation: 'introspect' }` (JWTs found active by introspection too).
    */
-  requireToken(required?: ScopeRequirement): BearerMiddleware;
-  /** Verifies a token string, framework-free. Throws InvalidTokenError or KeysUnavailableError. */
-  verify(token: string): Promise<AuthInfo<C>>;
+  requireToken(required?: ScopeRequirement, route?: RouteOptions): BearerMiddleware;
+  /**
+   * Verifies a token string, framework-free. Throws InvalidTokenError, KeysUnavailableError or
+   * IntrospectionUnavailableError.
+   */
+  verify(token: string, route?: RouteOptions): Promise<AuthInfo<C>>;
   /**
    * Extracts, verifies and checks scopes on a Node request (an upgrade request of a websocket,
    * another framework's raw request). Throws a BearerError carrying status, headers and body.
    */
-  authenticate(req: RequestLike, required?: ScopeRequirement): Promise<AuthInfo<C>>;
+  authenticate(req: RequestLike, required?: ScopeRequirement, route?: RouteOptions): Promise<AuthInfo<C>>;
   /** Fetches the signing keys now. Throws KeysFetchError (naming the URL) if it cannot. */
   ready(): Promise<void>;
   /** Key sets held per issuer, their age and fetch failures: for a readiness probe. */
@@ -65,7 +71,7 @@ export interface BearerAuth<C extends object = Claims> {
    * if (!why.valid) logger.info({ refusal: why.refusal, failed: why.checks.find((c) => c.ok === false) }, 'token refused');
    * ```
    */
-  explain(token: string, required?: ScopeRequirement): Promise<Explanation>;
+  explain(token: string, required?: ScopeRequirement, route?: RouteOptions): Promise<Explanation>;
 }
 
 /**
@@ -166,7 +172,26 @@ function checkOneRequirement(count: number, where: string): void {
 export function createBearerAuth<C extends object = Claims>(options?: BearerAuthOptions): BearerAuth<C> {
   const config = resolveConfig(options);
   const verifier = verifierFor(config, envOf(options?.env));
-  const authenticator = new BearerAuthenticator(verifier, config);
+  const introspector = introspectorFor(config, verifier.config.logger);
+  // One pipeline for routes without `revocation`, one for routes with it.
+  const pipelines = new Map<boolean, { checked: AccessTokenVerifier; authenticator: BearerAuthenticator }>();
+  const pipelineFor = (route: unknown) => {
+    const revocation = checksRevocation(route);
+    if (revocation && introspector === undefined) {
+      throw new ConfigError(
+        'introspection.clientId',
+        "is required for routes with { revocation: 'introspect' }: the issuer's introspection endpoint says whether a token was revoked",
+        'CYBERARK_INTROSPECTION_CLIENT_ID',
+      );
+    }
+    let pipeline = pipelines.get(revocation);
+    if (!pipeline) {
+      const checked = routeVerifier(config.tokens, verifier, introspector, revocation);
+      pipeline = { checked, authenticator: new BearerAuthenticator(checked, config) };
+      pipelines.set(revocation, pipeline);
+    }
+    return pipeline;
+  };
   const middleware = {
     realm: config.realm,
     onError: config.onError,
@@ -180,19 +205,22 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
   const bearerAuth: BearerAuth<C> = Object.freeze({
     config,
     resourceMetadataUrl: metadataUrl,
-    requireToken(required?: ScopeRequirement, ...extra: unknown[]): BearerMiddleware {
-      checkOneRequirement(1 + extra.length, 'requireToken');
+    requireToken(required?: ScopeRequirement, route?: RouteOptions, ...extra: unknown[]): BearerMiddleware {
+      // A second scope (a string or a list) is the mistake this refuses: in other libraries it is silently ignored.
+      if (typeof route === 'string' || Array.isArray(route) || extra.length > 0) checkOneRequirement(2 + extra.length, 'requireToken');
       const requirement = compileRequirement(required);
-      return createMiddleware(authenticator, requirement, { ...middleware, challenge: challengeFor(requirement) });
+      return createMiddleware(pipelineFor(route).authenticator, requirement, { ...middleware, challenge: challengeFor(requirement) });
     },
-    verify: (token: string) => {
-      if (typeof token !== 'string') return Promise.reject(new TypeError('verify() takes the token string'));
-      return verifier.verify<C>(token);
+    async verify(token: string, route?: RouteOptions): Promise<AuthInfo<C>> {
+      if (typeof token !== 'string') throw new TypeError('verify() takes the token string');
+      if (route === undefined && config.tokens === 'jwt') return verifier.verify<C>(token);
+      const { checked } = pipelineFor(route);
+      return (checked.cached(token) ?? (await checked.verifyUncached(token))) as AuthInfo<C>;
     },
-    async authenticate(req: RequestLike, required?: ScopeRequirement): Promise<AuthInfo<C>> {
+    async authenticate(req: RequestLike, required?: ScopeRequirement, route?: RouteOptions): Promise<AuthInfo<C>> {
       const requirement = compileRequirement(required);
       try {
-        return (await authenticator.authenticate(req, requirement)) as AuthInfo<C>;
+        return (await pipelineFor(route).authenticator.authenticate(req, requirement)) as AuthInfo<C>;
       } catch (error) {
         throw error instanceof BearerError ? error.withRealm(config.realm, challengeFor(requirement)) : error;
       }
@@ -204,7 +232,8 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
       if (!auth) throw new Error('cyberark-bearer: req.auth is not set: is this route behind requireToken()?');
       return auth as unknown as AuthInfo<C>;
     },
-    explain: (token: string, required?: ScopeRequirement) => explainToken(bearerAuth, token, required),
+    explain: (token: string, required?: ScopeRequirement, route?: RouteOptions) =>
+      explainToken(bearerAuth, token, required, route, introspector),
     protectedResource(options?: ProtectedResourceOptions): BearerMiddleware {
       return protectedResourceMiddleware(metadataDocument(config, options), metadataPaths(config.resource!));
     },

@@ -32,7 +32,10 @@ export type RefusalReason =
   | 'unexpected_type'
   | 'claim_mismatch'
   | 'insufficient_scope'
-  | 'keys_unavailable';
+  | 'keys_unavailable'
+  | 'token_inactive'
+  | 'introspection_unavailable'
+  | 'introspection_busy';
 
 /** What each reason tells the client. ASCII only, no quotes or backslashes (RFC 6750 §3). */
 const DESCRIPTIONS: Readonly<Record<RefusalReason, string>> = {
@@ -64,6 +67,9 @@ const DESCRIPTIONS: Readonly<Record<RefusalReason, string>> = {
   claim_mismatch: 'token claims not accepted',
   insufficient_scope: 'insufficient scope',
   keys_unavailable: 'signing keys unavailable, try again later',
+  token_inactive: 'token is not active',
+  introspection_unavailable: 'token introspection unavailable, try again later',
+  introspection_busy: 'too many tokens to introspect, try again later',
 };
 
 /** The OAuth 2.0 `error` codes of RFC 6750 §3.1, plus the body-only ones we use. */
@@ -252,6 +258,29 @@ export class KeysUnavailableError extends BearerError {
   readonly retryAfter: number;
   constructor(retryAfter: number, options?: RefusalOptions) {
     super('keys_unavailable', options);
+    this.retryAfter = Math.max(1, Math.ceil(retryAfter));
+  }
+  override challenge(): undefined {
+    return undefined;
+  }
+  override headersFor(realm: string): Record<string, string> {
+    return { ...super.headersFor(realm), 'Retry-After': String(this.retryAfter) };
+  }
+}
+
+/**
+ * 503: the issuer's introspection endpoint cannot say whether the token is active (it is down,
+ * slow, answers garbage, or the calls it may receive are used up). Not the client's fault, so no
+ * challenge; `Retry-After` says when a call may be made again.
+ */
+export class IntrospectionUnavailableError extends BearerError {
+  readonly code = 'ERR_BEARER_INTROSPECTION_UNAVAILABLE';
+  readonly status = 503;
+  readonly error = 'temporarily_unavailable';
+  /** Seconds until a call may be made again. */
+  readonly retryAfter: number;
+  constructor(reason: 'introspection_unavailable' | 'introspection_busy', retryAfter: number, options?: RefusalOptions) {
+    super(reason, options);
     this.retryAfter = Math.max(1, Math.ceil(retryAfter));
   }
   override challenge(): undefined {

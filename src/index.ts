@@ -13,8 +13,12 @@ export type {
   ResolvedConfig,
   ResolvedIssuer,
   Algorithm,
+  TokenKinds,
+  IntrospectionOptions,
+  ResolvedIntrospection,
 } from './config/options.js';
 export type { ClaimCheck, ClaimRules, ClaimValue } from './jwt/claim-rules.js';
+export type { RouteOptions } from './introspection/verifiers.js';
 export { SUPPORTED_ALGORITHMS } from './config/options.js';
 export {
   BearerError,
@@ -23,6 +27,7 @@ export {
   InvalidTokenError,
   InsufficientScopeError,
   KeysUnavailableError,
+  IntrospectionUnavailableError,
   ConfigError,
   KeysFetchError,
   type RefusalReason,

@@ -3,9 +3,10 @@
  * Augment `CustomClaims` to type your app's own claims everywhere `req.auth` appears.
  */
 
-/** The protected header of a verified token. */
+/** The protected header of a verified token (`{}` for a token known by introspection alone). */
 export interface TokenHeader {
-  readonly alg: string;
+  /** Always set for a JWT; absent for a token known by introspection alone. */
+  readonly alg?: string;
   readonly kid?: string;
   readonly typ?: string;
   readonly [parameter: string]: unknown;
@@ -64,8 +65,17 @@ export interface AuthInfo<C extends object = Claims> {
    * a non-empty string); `''` when the token names none. Always a string, as MCP's `AuthInfo` has it.
    */
   readonly clientId: string;
-  /** `exp`, in seconds since the epoch. */
+  /**
+   * `exp`, in seconds since the epoch. For an introspected token whose answer has no `exp`: when
+   * that answer stops being relied on (the time of the call plus `introspection.cacheTtl`).
+   */
   readonly expiresAt: number;
   /** The configured issuer that admitted the token: its `iss`, exactly. */
   readonly issuer: string;
+  /**
+   * How the token was accepted: `'jwt'`, verified locally (and, on a route with
+   * `{ revocation: 'introspect' }`, found active by introspection too); `'introspection'`, an
+   * opaque token the issuer's introspection endpoint answered for (`claims` holds that answer).
+   */
+  readonly source: 'jwt' | 'introspection';
 }

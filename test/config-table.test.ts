@@ -37,6 +37,16 @@ const EVERY_OPTION: { [K in keyof BearerAuthOptions]-?: BearerAuthOptions[K] } =
   keyCache: { maxAge: 600, cooldown: 30, timeout: 5, staleIfError: 3600, maxBytes: 262_144 },
   tokenCache: { max: 10 },
   allowInsecureHttp: false,
+  tokens: 'any',
+  introspection: {
+    clientId: 'svc-api@cyberark.cloud.1234',
+    clientSecret: 'secret',
+    url: `${TENANT}/OAuth2/Introspect/inventoryapi`,
+    cacheTtl: 30,
+    negativeCacheTtl: 10,
+    maxConcurrent: 16,
+    newTokensPerSecond: 50,
+  },
   env: {},
 };
 
@@ -75,7 +85,10 @@ describe('option names', () => {
     expect(error.message).toMatch(/is not an option of cyberark-bearer/);
   });
 
-  it.each(NOT_OPTIONS)('createBearerAuth() refuses %s inside keyCache and tokenCache', (name) => {
+  it.each(NOT_OPTIONS)('createBearerAuth() refuses %s inside keyCache, tokenCache and introspection', (name) => {
+    expect(configError(() => createBearerAuth({ ...EVERY_OPTION, introspection: withOwn(EVERY_OPTION.introspection!, name) })).option).toBe(
+      `introspection.${name}`,
+    );
     expect(configError(() => createBearerAuth({ ...EVERY_OPTION, keyCache: withOwn({}, name) })).option).toBe(`keyCache.${name}`);
     expect(configError(() => createBearerAuth({ ...EVERY_OPTION, tokenCache: withOwn({}, name) })).option).toBe(
       `tokenCache.${name}`,
@@ -124,6 +137,8 @@ describe('instances share a verifier exactly when they verify alike', () => {
     ['allowQueryToken', { allowQueryToken: true }],
     ['allowBodyToken', { allowBodyToken: true }],
     ['resource, beside an audience', { resource: 'https://api.example.com/mcp' }],
+    // JWTs are verified alike whatever is introspected.
+    ['tokens and introspection', { tokens: 'any', introspection: { clientId: 'svc', clientSecret: 'secret' } }],
   ])('shares it when they differ in %s', async (_field, change) => {
     expect(await shares(change)).toBe(true);
   });

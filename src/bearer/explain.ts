@@ -9,6 +9,9 @@ import type { BearerAuth } from '../create-bearer-auth.js';
 import { BearerError, type OAuthErrorCode, type RefusalReason } from '../errors.js';
 import { discoveryUrl } from '../jwks/discovery.js';
 import { compileRequirement, type CompiledRequirement, type ScopeRequirement } from '../scopes.js';
+import { INTROSPECTED_CHECKS, introspectedOnly, introspectionDetails } from '../introspection/explain.js';
+import type { Introspector } from '../introspection/introspector.js';
+import { checksRevocation, type RouteOptions } from '../introspection/verifiers.js';
 import type { AuthInfo } from '../types.js';
 
 const PIPELINE = [
@@ -27,6 +30,7 @@ const PIPELINE = [
   'age',
   'issued_at',
   'claim_rules',
+  'introspection',
   'scopes',
 ] as const;
 
@@ -36,8 +40,10 @@ const PIPELINE = [
  * token's among them), `signature`, `type` (strict profile only), `claims` (required ones present
  * and well-formed), `issuer`, `audience`, `not_before`, `expiry`, `age` (with `maxTokenAge` only),
  * `issued_at` (not in the future), `claim_rules` (when the token's issuer has `claims` rules),
- * `scopes` (when `explain()` is given required scopes). With several issuers, a token is held to
- * the settings of the issuer its `iss` names.
+ * `introspection` (the issuer says the token is active: opaque tokens, and JWTs on a route with
+ * `revocation`), `scopes` (when `explain()` is given required scopes). With several issuers, a
+ * token is held to the settings of the issuer its `iss` names. A token introspected alone runs
+ * `syntax`, `structure`, `introspection`, `issuer`, `audience`, `expiry`, `scopes`.
  */
 export type CheckName = (typeof PIPELINE)[number];
 
@@ -84,6 +90,8 @@ interface ExplanationDetails {
   readonly claims?: Readonly<Record<string, unknown>>;
   /** Each check the configuration runs, in order: those before the failed one passed. */
   readonly checks: readonly ExplanationCheck[];
+  /** The introspection answer's members (`{ active: false }` for an inactive token), when the issuer was asked. */
+  readonly introspection?: Readonly<Record<string, unknown>>;
 }
 
 /** The check each refusal fails. */
@@ -116,6 +124,9 @@ const FAILED_CHECK = {
   issued_in_future: 'issued_at',
   claim_mismatch: 'claim_rules',
   insufficient_scope: 'scopes',
+  token_inactive: 'introspection',
+  introspection_unavailable: 'introspection',
+  introspection_busy: 'introspection',
 } as const satisfies Record<RefusalReason, CheckName>;
 
 /** A character outside RFC 6750 §2.1 b64token (where `=` is only trailing padding). */
@@ -127,13 +138,20 @@ type Json = Readonly<Record<string, unknown>>;
 type Details = { readonly [K in 'found' | 'expected' | 'hint']?: string | undefined };
 
 /** `auth.explain()`: see BearerAuth. */
-export async function explainToken(auth: Target, token: string, required?: ScopeRequirement): Promise<Explanation> {
+export async function explainToken(
+  auth: Target,
+  token: string,
+  required?: ScopeRequirement,
+  route?: RouteOptions,
+  introspector?: Introspector,
+): Promise<Explanation> {
   if (typeof token !== 'string') throw new TypeError('explain() takes the token string');
   const requirement = compileRequirement(required);
+  const revocation = checksRevocation(route);
   let outcome: { readonly info: AuthInfo<object> } | { readonly refusal: BearerError };
   try {
     // Through the same extraction as a request's Authorization header, then verify and scopes.
-    outcome = { info: await auth.authenticate({ headers: { authorization: `Bearer ${token}` } }, required) };
+    outcome = { info: await auth.authenticate({ headers: { authorization: `Bearer ${token}` } }, required, route) };
   } catch (error) {
     if (!(error instanceof BearerError)) throw error;
     outcome = { refusal: error };
@@ -144,15 +162,25 @@ export async function explainToken(auth: Target, token: string, required?: Scope
       ? { header: outcome.info.header as Json, claims: outcome.info.claims as Json }
       : decode(token, auth.config.maxTokenLength);
   const failed = refusal && FAILED_CHECK[refusal.reason];
-  const passed = passedChecks(auth, failed, claims);
+  // A token introspected alone runs fewer checks, in another order; a JWT's may end with introspection.
+  const only = introspector !== undefined && introspectedOnly(auth.config.tokens, token);
+  const asked = introspector !== undefined && (only || (revocation && !introspectedOnly(auth.config.tokens, token)));
+  const order: readonly CheckName[] = only ? INTROSPECTED_CHECKS : PIPELINE;
+  const passed = passedChecks(auth, order, failed, claims);
   const held = heldTo(auth.config, claims);
-  const details = checkDetails(auth, token, header, claims, requirement, held, refusal);
-  const checks = PIPELINE.filter((check) => applies(check, held, required)).map((check): ExplanationCheck => ({
-    check,
-    ok: check === failed ? false : passed.has(check) || undefined,
-    ...withoutUndefined(details[check]),
-  }));
-  const rest = { ...(header && { header }), ...(claims && { claims }), checks };
+  const details = {
+    ...checkDetails(auth, token, header, claims, requirement, held, refusal),
+    ...(asked ? introspectionDetails(introspector, token, only, auth.config.maxTokenLength, refusal?.reason) : {}),
+  };
+  const checks = order
+    .filter((check) => applies(check, held, required, asked))
+    .map((check): ExplanationCheck => ({
+      check,
+      ok: check === failed ? false : passed.has(check) || undefined,
+      ...withoutUndefined(details[check]),
+    }));
+  const answer = asked ? introspector.answerOf(token) : undefined;
+  const rest = { ...(header && { header }), ...(claims && { claims }), checks, ...(answer && { introspection: answer }) };
   if ('info' in outcome) {
     const { clientId, subject, scopes, expiresAt, issuer } = outcome.info;
     return { valid: true, auth: { clientId, subject, scopes, expiresAt, issuer }, ...rest };
@@ -202,7 +230,8 @@ function heldTo(config: ResolvedConfig, claims: Json | undefined): HeldTo {
   return { ...(routed ?? shared), routed, strict };
 }
 
-function applies(check: CheckName, held: HeldTo, required: ScopeRequirement | undefined): boolean {
+function applies(check: CheckName, held: HeldTo, required: ScopeRequirement | undefined, asked: boolean): boolean {
+  if (check === 'introspection') return asked;
   if (check === 'type') return held.strict;
   if (check === 'age') return held.maxTokenAge !== undefined;
   if (check === 'claim_rules') return held.claims.length > 0;
@@ -210,15 +239,20 @@ function applies(check: CheckName, held: HeldTo, required: ScopeRequirement | un
   return true;
 }
 
-/** The checks passed: all before the failed one, or every one when none failed. */
-function passedChecks({ config }: Target, failed: CheckName | undefined, claims: Json | undefined): Set<CheckName> {
-  let end = failed === undefined ? PIPELINE.length : PIPELINE.indexOf(failed);
+/** The checks passed: all before the failed one in `order`, or every one when none failed. */
+function passedChecks(
+  { config }: Target,
+  order: readonly CheckName[],
+  failed: CheckName | undefined,
+  claims: Json | undefined,
+): Set<CheckName> {
+  let end = failed === undefined ? order.length : order.indexOf(failed);
   // With several issuers, an unknown `iss` is refused before the signature is checked.
   const routedByIssuer = config.issuers.length > 1;
-  if (failed === 'issuer' && routedByIssuer && !config.issuers.includes(own(claims, 'iss') as string)) {
+  if (order === PIPELINE && failed === 'issuer' && routedByIssuer && !config.issuers.includes(own(claims, 'iss') as string)) {
     end = PIPELINE.indexOf('algorithm');
   }
-  return new Set(PIPELINE.slice(0, end));
+  return new Set(order.slice(0, end));
 }
 
 function checkDetails(
@@ -320,6 +354,7 @@ function checkDetails(
       expected: held.claims.map(describeRule).join('; '),
       hint: reason === 'claim_mismatch' ? refusal?.detail : undefined,
     },
+    introspection: {},
     scopes: {
       found: claims === undefined ? undefined : show(scopeClaim),
       expected: `${requirement.mode === 'any' ? 'any of ' : ''}${requirement.scopes.join(' ')}`,

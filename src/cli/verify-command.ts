@@ -21,10 +21,13 @@ import {
   type Command,
   type FlagTable,
 } from './flags.js';
+import { repeatsSecret } from '../client/token-endpoint.js';
 import { commandLogger, formatEpochSeconds, printable, type Io } from './output.js';
 
 /** Where `verify` finds the token when no argument names it. */
 const TOKEN_VARIABLE = 'CYBERARK_ACCESS_TOKEN';
+/** The introspecting service user's password: from the environment only, never an argument. */
+const INTROSPECTION_SECRET_VARIABLE = 'CYBERARK_INTROSPECTION_CLIENT_SECRET';
 
 export const VERIFY_COMMAND = {
   name: 'verify',
@@ -34,7 +37,10 @@ export const VERIFY_COMMAND = {
 issuer, audience, expiry, scopes), prints the verdict and, when refused, why.
 The token is read from stdin with "-"; with no argument, from ${TOKEN_VARIABLE}, else from
 stdin when it is not a terminal. A leading "Bearer " is ignored. A token given as the argument
-works too, with a warning: other users of the machine can see it in the process list.`,
+works too, with a warning: other users of the machine can see it in the process list.
+With --introspect it also asks the issuer's introspection endpoint whether the token is active
+(as a route with { revocation: 'introspect' } does) and shows the answer's fields; the service
+user's secret is read from ${INTROSPECTION_SECRET_VARIABLE} and never shown.`,
   flags: {
     'tenant-url': TENANT_URL_FLAG,
     'app-id': APP_ID_FLAG,
@@ -89,6 +95,31 @@ works too, with a warning: other users of the machine can see it in the process 
       help: 'Allow http: URLs on hosts other than loopback',
       option: 'allowInsecureHttp',
     },
+    tokens: {
+      type: 'string',
+      value: '<kinds>',
+      help: 'jwt, opaque or any (default jwt; any with --introspect)',
+      env: 'CYBERARK_TOKENS',
+      option: 'tokens',
+    },
+    introspect: {
+      type: 'boolean',
+      help: ['Ask the introspection endpoint too, and show its answer', `(the secret from ${INTROSPECTION_SECRET_VARIABLE})`],
+    },
+    'introspection-client-id': {
+      type: 'string',
+      value: '<id>',
+      help: 'Service user that introspects',
+      env: 'CYBERARK_INTROSPECTION_CLIENT_ID',
+      option: ['introspection', 'introspection.clientId'],
+    },
+    'introspection-url': {
+      type: 'string',
+      value: '<url>',
+      help: 'Introspection endpoint (default: the tenant app\'s)',
+      env: 'CYBERARK_INTROSPECTION_URL',
+      option: 'introspection.url',
+    },
     json: { type: 'boolean', help: 'Print the verdict as JSON' },
     verbose: { type: 'boolean', help: 'Log key fetches (pino, on stderr)' },
     help: HELP_FLAG,
@@ -99,6 +130,7 @@ Examples:
   cyberark-bearer token --scope orders.read | cyberark-bearer verify --audience orders-api --scope orders.read
   printf %s "$TOKEN" | cyberark-bearer verify - --audience orders-api
   ${TOKEN_VARIABLE}=$TOKEN cyberark-bearer verify --audience orders-api
+  ${INTROSPECTION_SECRET_VARIABLE}=… cyberark-bearer verify - --introspect --introspection-client-id svc-api@cyberark.cloud.1234 --audience orders-api
 `,
 } as const satisfies Command<FlagTable>;
 
@@ -110,6 +142,9 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   }
   const token = readToken(positionals, io);
   const required = scopeRequirement(splitScopes(values.scope), splitScopes(values['any-scope']));
+  const introspect = values.introspect === true;
+  const clientId = values['introspection-client-id'];
+  const url = values['introspection-url'];
   const options: BearerAuthOptions = {
     tenantUrl: values['tenant-url'],
     appId: values['app-id'],
@@ -121,6 +156,10 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
     maxTokenAge: parseSeconds(values['max-token-age'], '--max-token-age'),
     strict: values.strict,
     allowInsecureHttp: values['allow-insecure-http'],
+    // --introspect accepts opaque tokens too, unless told otherwise.
+    tokens: (values.tokens ?? (introspect && !io.env.CYBERARK_TOKENS?.trim() ? 'any' : undefined)) as BearerAuthOptions['tokens'],
+    // Unset members fall back to the CYBERARK_INTROSPECTION_* variables, the secret among them.
+    introspection: clientId !== undefined || url !== undefined ? { clientId, url } : introspect ? {} : undefined,
     logger: commandLogger(values.verbose, io),
     env: io.env,
   };
@@ -128,14 +167,21 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   let explanation: Explanation;
   try {
     auth = createBearerAuth(options);
-    explanation = await auth.explain(token, required);
+    explanation = await auth.explain(token, required, introspect ? { revocation: 'introspect' } : undefined);
   } catch (error) {
     // The options, or the scope requirement (checked before the token is).
     if (error instanceof ConfigError) throw configProblem(error, VERIFY_COMMAND);
     throw error;
   }
-  if (values.json) io.out(`${JSON.stringify(verdictJson(explanation, auth.config))}\n`);
-  else io.out(`${verdictLines(explanation, auth.config).join('\n')}\n`);
+  const secret = io.env[INTROSPECTION_SECRET_VARIABLE];
+  const answer = explanation.introspection && withheld(explanation.introspection, secret);
+  if (values.json) {
+    const verdict = verdictJson(explanation, auth.config);
+    // An opaque token's claims are the answer itself.
+    if (answer && isRecord(verdict.claims)) verdict.claims = withheld(verdict.claims, secret);
+    io.out(`${JSON.stringify({ ...verdict, ...(answer && { introspection: answer }) })}\n`);
+  }
+  else io.out(`${[...verdictLines(explanation, auth.config), ...answerLines(answer, auth.config)].join('\n')}\n`);
   return explanation.valid ? EXIT.ok : EXIT.refused;
 }
 
@@ -205,14 +251,48 @@ function verdictLines(e: Explanation, config: ResolvedConfig): string[] {
   }
   const { clientId, subject, scopes, expiresAt } = e.auth;
   const claims = e.claims ?? {};
+  // An introspection answer need not name the issuer or the audience.
   return [
     'valid: the API would accept this token',
     `  client    ${printable(clientId || '(none)')}`,
     `  subject   ${printable(subject ?? '(none)')}`,
     `  scopes    ${printable(scopes.join(' ') || '(none)')}`,
-    `  issuer    ${printable(String(claims.iss))}`,
-    `  audience  ${printable([claims.aud].flat().join(', '))}`,
+    ...(claims.iss === undefined ? [] : [`  issuer    ${printable(text(claims.iss))}`]),
+    ...(claims.aud === undefined ? [] : [`  audience  ${printable([claims.aud].flat().map(text).join(', '))}`]),
     `  expires   ${formatEpochSeconds(expiresAt)}`,
+  ];
+}
+
+/**
+ * The answer without members that repeat the client secret (an endpoint might echo it): such a
+ * member is shown as withheld, never in part.
+ */
+function withheld(answer: Readonly<Record<string, unknown>>, secret: string | undefined): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(answer)) {
+    shown[name] = secret && repeatsSecret(`${name} ${JSON.stringify(value)}`, secret) ? '(withheld: it repeats the client secret)' : value;
+  }
+  return shown;
+}
+
+/** A string as it is, anything else as its JSON. */
+const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+const DATE_MEMBERS = new Set(['exp', 'iat', 'nbf']);
+
+/** The introspection answer's members, one a line, dates as dates. */
+function answerLines(answer: Record<string, unknown> | undefined, config: ResolvedConfig): string[] {
+  if (answer === undefined) return [];
+  const where = config.introspection?.url ?? "the issuer's introspection endpoint";
+  const width = Math.max(9, ...Object.keys(answer).map((name) => name.length));
+  return [
+    `introspection: the answer of ${printable(where)}`,
+    ...Object.entries(answer).map(([name, value]) => {
+      const shown = DATE_MEMBERS.has(name) && typeof value === 'number' ? formatEpochSeconds(value) : text(value);
+      return `  ${printable(name.padEnd(width))} ${printable(shown)}`;
+    }),
   ];
 }
 
@@ -269,6 +349,10 @@ function detailLines(e: RefusedExplanation, config: ResolvedConfig): string[] {
       return hint('claims');
     case 'keys_unavailable':
       return hint('keys', 'keys     ');
+    case 'token_inactive':
+    case 'introspection_unavailable':
+    case 'introspection_busy':
+      return hint('introspection');
     default:
       return [];
   }

@@ -73,7 +73,7 @@ const DECODINGS: ReadonlyArray<(text: string) => string> = [
  * Whether `text` holds the secret as it is or under up to two encodings (Basic is base64 of
  * form-encoded text), in any letter case. Such a value is never shown, not even in part.
  */
-function repeatsSecret(text: string, secret: string): boolean {
+export function repeatsSecret(text: string, secret: string): boolean {
   // A secret of a few characters would match ordinary words, and is no secret anyway.
   if (secret.length < 4) return false;
   const needle = secret.toLowerCase();

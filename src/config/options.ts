@@ -68,6 +68,30 @@ export interface IssuerOptions {
   claims?: ClaimRules | undefined;
 }
 
+/**
+ * Which access tokens an instance accepts: `'jwt'`, JWTs verified locally; `'opaque'`, every
+ * token introspected; `'any'`, JWS-shaped tokens verified locally and the others introspected.
+ */
+export type TokenKinds = 'jwt' | 'opaque' | 'any';
+
+/** RFC 7662 token introspection at the issuer. Durations in seconds. */
+export interface IntrospectionOptions {
+  /** The login of a service user allowed to introspect. Env `CYBERARK_INTROSPECTION_CLIENT_ID`. */
+  clientId?: string | undefined;
+  /** Its password. Env `CYBERARK_INTROSPECTION_CLIENT_SECRET`. Never logged. */
+  clientSecret?: string | undefined;
+  /** Env `CYBERARK_INTROSPECTION_URL`. Default `${tenantUrl}/OAuth2/Introspect/${appId}`, else `introspection_endpoint` from the issuer's discovery document. */
+  url?: string | undefined;
+  /** How long an active answer is relied on (never beyond the token's `exp`): the longest a revocation goes unnoticed. Default 30; 0 asks on every request. */
+  cacheTtl?: number | undefined;
+  /** How long a refusal (an inactive token) is remembered, so that a bad token repeated costs one call. Default 10. */
+  negativeCacheTtl?: number | undefined;
+  /** Most introspection calls in flight at once. Default 16. */
+  maxConcurrent?: number | undefined;
+  /** Calls per second for tokens not seen before (a token bucket holding as many). Default 50. */
+  newTokensPerSecond?: number | undefined;
+}
+
 export interface BearerAuthOptions {
   /** Tenant base URL, e.g. `https://abc1234.id.cyberark.cloud`. Env `CYBERARK_TENANT_URL`. */
   tenantUrl?: string | undefined;
@@ -129,6 +153,10 @@ export interface BearerAuthOptions {
   tokenCache?: VerifiedTokenCacheOptions | undefined;
   /** Allow `http:` URLs for hosts other than loopback. Default false. */
   allowInsecureHttp?: boolean | undefined;
+  /** Which tokens are accepted: `'jwt'` (default), `'opaque'` or `'any'`. Env `CYBERARK_TOKENS`. */
+  tokens?: TokenKinds | undefined;
+  /** Token introspection: required for `tokens: 'opaque'` or `'any'` and for routes with `{ revocation: 'introspect' }`. */
+  introspection?: IntrospectionOptions | undefined;
   /** Where environment variables are read from. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
 }
@@ -175,7 +203,20 @@ export interface ResolvedConfig {
   readonly keyCache: Readonly<{ [K in keyof KeyCacheOptions]-?: number }>;
   readonly tokenCache: Readonly<{ [K in keyof VerifiedTokenCacheOptions]-?: number }>;
   readonly allowInsecureHttp: boolean;
+  readonly tokens: TokenKinds;
+  /** Undefined when introspection is not configured. The secret is not in it. */
+  readonly introspection: ResolvedIntrospection | undefined;
   readonly logger: BearerLogger;
+}
+
+export interface ResolvedIntrospection {
+  /** The endpoint, or undefined when it is read from the (single) issuer's discovery document. */
+  readonly url: string | undefined;
+  readonly clientId: string;
+  readonly cacheTtl: number;
+  readonly negativeCacheTtl: number;
+  readonly maxConcurrent: number;
+  readonly newTokensPerSecond: number;
 }
 
 /**
@@ -205,6 +246,8 @@ export const OPTIONS = {
   maxTokenLength: { default: 16_384, integer: true, min: 64 },
   keyCache: {},
   tokenCache: {},
+  tokens: { env: 'CYBERARK_TOKENS', default: 'jwt' },
+  introspection: {},
   logger: {},
 } as const satisfies Record<keyof BearerAuthOptions, OptionSpec>;
 
@@ -236,6 +279,16 @@ export const KEY_CACHE = {
   staleIfError: { default: 3600 },
   maxBytes: { default: 256 * 1024, integer: true, min: 1024 },
 } as const satisfies Record<keyof KeyCacheOptions, NumberSpec>;
+
+export const INTROSPECTION = {
+  clientId: { env: 'CYBERARK_INTROSPECTION_CLIENT_ID' },
+  clientSecret: { env: 'CYBERARK_INTROSPECTION_CLIENT_SECRET' },
+  url: { env: 'CYBERARK_INTROSPECTION_URL' },
+  cacheTtl: { default: 30 },
+  negativeCacheTtl: { default: 10 },
+  maxConcurrent: { default: 16, integer: true, min: 1, max: 1024 },
+  newTokensPerSecond: { default: 50, integer: true, min: 1, max: 100_000 },
+} as const satisfies Record<keyof IntrospectionOptions, OptionSpec>;
 
 /** lru-cache allocates its index for `max` entries up front: beyond this, startup memory balloons. */
 const TOKEN_CACHE_LIMIT = 1_000_000;
@@ -269,6 +322,9 @@ export const FINGERPRINT = {
   keyCache: true,
   tokenCache: true,
   allowInsecureHttp: true,
+  // The JWT verifier is the same whatever these say; the introspector is keyed by its own settings.
+  tokens: false,
+  introspection: false,
   // Shared verifiers log to one logger: auth.ts keys them by logger apart.
   logger: false,
 } as const satisfies Record<keyof ResolvedConfig, boolean>;

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { canonicalResource } from '../jwt/audience.js';
+import { introspectionOf, tokenKindsOf } from './introspection.js';
 import {
   appIdOf,
   checkUrl,
@@ -18,9 +19,11 @@ import {
   reader,
   type Reader,
   tenantOrigin,
+  type Env,
   type Given,
 } from './checks.js';
 import { claimRulesOf } from './claims.js';
+import type { IntrospectionBase } from './introspection.js';
 import {
   FINGERPRINT,
   ISSUER_OPTIONS,
@@ -79,8 +82,19 @@ export function resolveConfig(given: BearerAuthOptions = {}): ResolvedConfig {
     keyCache: numbers(read('keyCache'), KEY_CACHE),
     tokenCache: numbers(read('tokenCache'), TOKEN_CACHE),
     allowInsecureHttp,
+    ...introspectionSettings(read, env, { tenant: one?.tenant, issuers: perIssuer.map((i) => i.issuer) }, allowInsecureHttp),
     logger: loggerOf(read('logger'), env),
   });
+}
+
+function introspectionSettings(
+  read: Reader<typeof OPTIONS>,
+  env: Env,
+  base: IntrospectionBase,
+  allowInsecureHttp: boolean,
+): Pick<ResolvedConfig, 'tokens' | 'introspection'> {
+  const tokens = tokenKindsOf(read('tokens'));
+  return { tokens, introspection: introspectionOf(read('introspection'), env, tokens, base, allowInsecureHttp) };
 }
 
 const functionIds = new WeakMap<object, number>();
@@ -111,7 +125,13 @@ function oneIssuer(
   read: Reader<typeof OPTIONS>,
   resource: string | undefined,
   allowInsecureHttp: boolean,
-): { issuers: readonly string[]; audiences: readonly string[]; audienceComparison: 'exact' | 'resource'; jwksUri: string | undefined } {
+): {
+  issuers: readonly string[];
+  audiences: readonly string[];
+  audienceComparison: 'exact' | 'resource';
+  jwksUri: string | undefined;
+  tenant: IntrospectionBase['tenant'];
+} {
   const trusted = trustedIssuers(read, stringList, allowInsecureHttp);
   const audience = audiencesOf(
     read('audience'),
@@ -136,7 +156,7 @@ function trustedIssuers(
   read: IssuerReader,
   issuerList: (given: Given) => readonly string[] | undefined,
   allowInsecureHttp: boolean,
-): { issuers: readonly string[]; jwksUri: string | undefined } {
+): { issuers: readonly string[]; jwksUri: string | undefined; tenant: IntrospectionBase['tenant'] } {
   const tenant = read('tenantUrl');
   const app = read('appId');
   const tenantUrl = tenant.value === undefined ? undefined : tenantOrigin(tenant, allowInsecureHttp);
@@ -163,11 +183,11 @@ function trustedIssuers(
       tenant.spec.env,
     );
   }
-  if (jwksGiven) return { issuers, jwksUri: checkUrl(jwks.value, jwks.option, jwks.spec.env, allowInsecureHttp).href };
-  if (base) return { issuers, jwksUri: `${base.tenantUrl}/OAuth2/Keys/${base.appId}` };
+  if (jwksGiven) return { issuers, jwksUri: checkUrl(jwks.value, jwks.option, jwks.spec.env, allowInsecureHttp).href, tenant: base };
+  if (base) return { issuers, jwksUri: `${base.tenantUrl}/OAuth2/Keys/${base.appId}`, tenant: base };
   // Discovery: every issuer must be a URL whose metadata we can fetch.
   for (const issuer of issuers) checkUrl(issuer, issuerGiven.option, issuerGiven.spec.env, allowInsecureHttp);
-  return { issuers, jwksUri: undefined };
+  return { issuers, jwksUri: undefined, tenant: undefined };
 }
 
 /**

@@ -401,5 +401,6 @@ function toAuthInfo<C extends object>(
     clientId: firstString(own(claims, 'client_id'), own(claims, 'azp'), own(claims, 'unique_name'), sub) ?? '',
     expiresAt: own(claims, 'exp') as number,
     issuer,
+    source: 'jwt',
   });
 }
