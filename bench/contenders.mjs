@@ -16,19 +16,21 @@ const refuse = (res, status) => res.status(status).json({ error: status === 403 
  * The hand-written guard a peer's docs leave to the user: bearer token in, `verify` it, check the
  * scope. `claimsOf` picks the claims from what `verify` resolves to.
  */
-const guard = (verify, claimsOf = (result) => result) => async (req, res, next) => {
-  const token = bearer(req);
-  if (!token) return refuse(res, 401);
-  let claims;
-  try {
-    claims = claimsOf(await verify(token));
-  } catch {
-    return refuse(res, 401);
-  }
-  if (!hasScope(claims)) return refuse(res, 403);
-  req.auth = claims;
-  next();
-};
+const guard =
+  (verify, claimsOf = (result) => result) =>
+  async (req, res, next) => {
+    const token = bearer(req);
+    if (!token) return refuse(res, 401);
+    let claims;
+    try {
+      claims = claimsOf(await verify(token));
+    } catch {
+      return refuse(res, 401);
+    }
+    if (!hasScope(claims)) return refuse(res, 403);
+    req.auth = claims;
+    next();
+  };
 
 export const contenders = {
   /** The ceiling: the same route with no authentication at all. */
@@ -38,10 +40,14 @@ export const contenders = {
 
   /** Calibration: the cost of one more (empty) middleware that sets req.auth. */
   'empty middleware': async (app) => {
-    app.get('/orders', (req, _res, next) => {
-      req.auth = { scopes: ['orders.read'] };
-      next();
-    }, ok);
+    app.get(
+      '/orders',
+      (req, _res, next) => {
+        req.auth = { scopes: ['orders.read'] };
+        next();
+      },
+      ok,
+    );
   },
 
   'cyberark-bearer': async (app, cfg, hooks = {}) => {
@@ -60,7 +66,12 @@ export const contenders = {
 
   'express-oauth2-jwt-bearer': async (app, cfg) => {
     const { auth, requiredScopes } = require('express-oauth2-jwt-bearer');
-    app.get('/orders', auth({ issuer: cfg.issuer, jwksUri: cfg.jwksUri, audience: cfg.audience, tokenSigningAlg: 'RS256' }), requiredScopes(SCOPE), ok);
+    app.get(
+      '/orders',
+      auth({ issuer: cfg.issuer, jwksUri: cfg.jwksUri, audience: cfg.audience, tokenSigningAlg: 'RS256' }),
+      requiredScopes(SCOPE),
+      ok,
+    );
     app.use((err, _req, res, _next) => refuse(res, err.status ?? 401));
   },
 
@@ -82,7 +93,11 @@ export const contenders = {
     const verifier = JwtRsaVerifier.create({ issuer: cfg.issuer, audience: cfg.audience, jwksUri: cfg.jwksUri });
     // aws-jwt-verify fetches only https; hydrate it with the key set, as its docs suggest at boot.
     verifier.cacheJwks(await (await fetch(cfg.jwksUri)).json());
-    app.get('/orders', guard((token) => verifier.verify(token)), ok);
+    app.get(
+      '/orders',
+      guard((token) => verifier.verify(token)),
+      ok,
+    );
   },
 
   'fast-jwt (cache)': async (app, cfg) => {
@@ -97,17 +112,25 @@ export const contenders = {
       allowedIss: cfg.issuer,
       cache: true,
     });
-    app.get('/orders', guard((token) => verify(token)), ok);
+    app.get(
+      '/orders',
+      guard((token) => verify(token)),
+      ok,
+    );
   },
 
   /** What a careful user writes by hand with jose: remote JWKS + jwtVerify on every request. */
   'jose (minimal)': async (app, cfg) => {
     const { createRemoteJWKSet, jwtVerify } = await import('jose');
     const jwks = createRemoteJWKSet(new URL(cfg.jwksUri));
-    app.get('/orders', guard(
-      (token) => jwtVerify(token, jwks, { issuer: cfg.issuer, audience: cfg.audience, algorithms: ['RS256'] }),
-      (result) => result.payload,
-    ), ok);
+    app.get(
+      '/orders',
+      guard(
+        (token) => jwtVerify(token, jwks, { issuer: cfg.issuer, audience: cfg.audience, algorithms: ['RS256'] }),
+        (result) => result.payload,
+      ),
+      ok,
+    );
   },
 };
 
@@ -116,6 +139,13 @@ export const contenders = {
  * for every guard), ours with and without its token cache, and the peers.
  */
 export const DEFAULT_CONTENDERS = [
-  'no auth', 'empty middleware', 'cyberark-bearer', 'cyberark-bearer (no token cache)', 'express-oauth2-jwt-bearer',
-  'express-jwt + jwks-rsa', 'aws-jwt-verify', 'fast-jwt (cache)', 'jose (minimal)',
+  'no auth',
+  'empty middleware',
+  'cyberark-bearer',
+  'cyberark-bearer (no token cache)',
+  'express-oauth2-jwt-bearer',
+  'express-jwt + jwks-rsa',
+  'aws-jwt-verify',
+  'fast-jwt (cache)',
+  'jose (minimal)',
 ];

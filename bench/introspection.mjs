@@ -44,8 +44,14 @@ function hitRate(guard, token, calls) {
 
 const plain = auth.requireToken('orders.read');
 const checked = auth.requireToken('orders.read', { revocation: 'introspect' });
-for (const token of [jwt, jwt, opaque, revocable, revocable]) await auth.verify(token, token === revocable ? { revocation: 'introspect' } : undefined);
-for (const [guard, token] of [[plain, jwt], [plain, opaque], [checked, revocable]]) hitRate(guard, token, 50_000); // warm-up
+for (const token of [jwt, jwt, opaque, revocable, revocable])
+  await auth.verify(token, token === revocable ? { revocation: 'introspect' } : undefined);
+for (const [guard, token] of [
+  [plain, jwt],
+  [plain, opaque],
+  [checked, revocable],
+])
+  hitRate(guard, token, 50_000); // warm-up
 
 const hits = { jwt: [], opaque: [], revocable: [] };
 for (let round = 0; round < ROUNDS; round++) {
@@ -75,7 +81,8 @@ async function coldLatencies(tokens, route) {
 /** Never-seen tokens verified `concurrency` at a time: per second. */
 async function coldRate(tokens, concurrency) {
   const t0 = performance.now();
-  for (let i = 0; i < tokens.length; i += concurrency) await Promise.all(tokens.slice(i, i + concurrency).map((t) => auth.verify(t)));
+  for (let i = 0; i < tokens.length; i += concurrency)
+    await Promise.all(tokens.slice(i, i + concurrency).map((t) => auth.verify(t)));
   return tokens.length / ((performance.now() - t0) / 1000);
 }
 

@@ -46,17 +46,19 @@ export async function load(port, { pick, duration, amount, connections }) {
     url: `http://127.0.0.1:${port}`,
     connections,
     ...(amount ? { amount } : { duration }),
-    requests: [{
-      method: 'GET',
-      path: '/orders',
-      setupRequest: (req) => {
-        first ??= performance.now();
-        return { ...req, headers: { authorization: `Bearer ${pick(i++)}` } };
+    requests: [
+      {
+        method: 'GET',
+        path: '/orders',
+        setupRequest: (req) => {
+          first ??= performance.now();
+          return { ...req, headers: { authorization: `Bearer ${pick(i++)}` } };
+        },
+        onResponse: () => {
+          last = performance.now();
+        },
       },
-      onResponse: () => {
-        last = performance.now();
-      },
-    }],
+    ],
   });
   return { result, seconds: (last - first) / 1000 };
 }

@@ -28,8 +28,18 @@ for (const max of [0, 10_000, 100_000]) {
   const after = process.memoryUsage();
   // How many entries are held: a cached token answers with the very same object.
   const probe = tokens.slice(-Math.min(COUNT, max || 1));
-  const size = max === 0 ? 0 : (await Promise.all(probe.map(async (t) => (await auth.verify(t)) === (await auth.verify(t))))).filter(Boolean).length;
-  rows.push({ max, size, rssBefore: Number(mib(rssBefore)), rssAfter: Number(mib(after.rss)), heapAfterGc: Number(mib(after.heapUsed)), perSecond });
+  const size =
+    max === 0
+      ? 0
+      : (await Promise.all(probe.map(async (t) => (await auth.verify(t)) === (await auth.verify(t))))).filter(Boolean).length;
+  rows.push({
+    max,
+    size,
+    rssBefore: Number(mib(rssBefore)),
+    rssAfter: Number(mib(after.rss)),
+    heapAfterGc: Number(mib(after.heapUsed)),
+    perSecond,
+  });
 }
 await issuer.close();
 process.stdout.write(JSON.stringify(rows));

@@ -101,12 +101,16 @@ function middlewareRate(tokens) {
 async function freshMiddlewareCpu() {
   const BATCH = 64;
   const BATCHES = 40;
-  const tokens = Array.from({ length: (BATCHES + 5) * BATCH * 2 }, (_, i) => issuer.mint({ scope: 'orders.read', jti: `fresh-${i}` }));
+  const tokens = Array.from({ length: (BATCHES + 5) * BATCH * 2 }, (_, i) =>
+    issuer.mint({ scope: 'orders.read', jti: `fresh-${i}` }),
+  );
   const fresh = createBearerAuth({ ...issuer.options, logger: pino({ level: 'silent' }) });
   await fresh.ready();
   const requireToken = fresh.requireToken('orders.read');
   const ours = (req) =>
-    new Promise((resolve, reject) => requireToken(req, { setHeader() {}, end: () => reject(new Error('refused')) }, (e) => (e ? reject(e) : resolve())));
+    new Promise((resolve, reject) =>
+      requireToken(req, { setHeader() {}, end: () => reject(new Error('refused')) }, (e) => (e ? reject(e) : resolve())),
+    );
   const jwks = createRemoteJWKSet(new URL(issuer.options.jwksUri));
   const options = { issuer: issuer.options.issuer, audience: issuer.options.audience, algorithms: ['RS256'] };
   const jose = async (req) => {
@@ -123,7 +127,12 @@ async function freshMiddlewareCpu() {
     // New header strings, as requests bring them.
     const requests = tokens.slice(next, (next += BATCH)).map((t) => {
       const authorization = Buffer.from(`Bearer ${t}`).toString();
-      return { method: 'GET', url: '/orders', headers: { host: 'h', authorization }, rawHeaders: ['Host', 'h', 'Authorization', authorization] };
+      return {
+        method: 'GET',
+        url: '/orders',
+        headers: { host: 'h', authorization },
+        rawHeaders: ['Host', 'h', 'Authorization', authorization],
+      };
     });
     const c0 = cpu();
     for (let i = 0; i < requests.length; i += 16) await Promise.all(requests.slice(i, i + 16).map(fn));
@@ -132,7 +141,16 @@ async function freshMiddlewareCpu() {
   for (let i = 0; i < 5; i++) await Promise.all([batch(ours), batch(jose)]);
   const runs = { ours: [], jose: [] };
   for (let i = 0; i < BATCHES; i++) {
-    for (const [name, fn] of i % 2 ? [['ours', ours], ['jose', jose]] : [['jose', jose], ['ours', ours]]) runs[name].push(await batch(fn));
+    for (const [name, fn] of i % 2
+      ? [
+          ['ours', ours],
+          ['jose', jose],
+        ]
+      : [
+          ['jose', jose],
+          ['ours', ours],
+        ])
+      runs[name].push(await batch(fn));
   }
   // The median batch: a GC pause or another process's burst lands in few batches.
   const perSecond = (micros) => (1e6 * BATCH) / [...micros].sort((a, b) => a - b)[BATCHES >> 1];
@@ -151,8 +169,14 @@ rows.push({ label: 'cyberark-bearer verify(), cache miss (16 in flight)', perSec
 rows.push({ label: 'jose jwtVerify() with an imported CryptoKey (one by one)', perSecond: await joseRate(1) });
 rows.push({ label: 'jose jwtVerify() with an imported CryptoKey (16 in flight)', perSecond: await joseRate(16) });
 const freshCpu = await freshMiddlewareCpu();
-rows.push({ label: 'requireToken() middleware, never-seen token (16 in flight; CPU time, all threads)', perSecond: freshCpu.ours });
+rows.push({
+  label: 'requireToken() middleware, never-seen token (16 in flight; CPU time, all threads)',
+  perSecond: freshCpu.ours,
+});
 rows.push({ label: 'hand-written jose guard, never-seen token (16 in flight; CPU time, all threads)', perSecond: freshCpu.jose });
-rows.push({ label: 'raw crypto.verify() of the same RS256 signature (the floor)', perSecond: await rate(() => rawVerify('sha256', signingInput, keyObject, signature), 1000) });
+rows.push({
+  label: 'raw crypto.verify() of the same RS256 signature (the floor)',
+  perSecond: await rate(() => rawVerify('sha256', signingInput, keyObject, signature), 1000),
+});
 await issuer.close();
 process.stdout.write(JSON.stringify(rows));

@@ -61,7 +61,11 @@ async function profileOne(scenario, name, run) {
       amount = FRESH;
     }
     if (scenario !== 'first') {
-      await load(port, { pick: rotate(scenario === 'fresh' ? tokens.warm : scenario === 'same' ? tokens.same : tokens.pool), duration: WARMUP_SECONDS, connections: CONNECTIONS });
+      await load(port, {
+        pick: rotate(scenario === 'fresh' ? tokens.warm : scenario === 'same' ? tokens.same : tokens.pool),
+        duration: WARMUP_SECONDS,
+        connections: CONNECTIONS,
+      });
     }
     const file = path.join(dir, `${scenario}-${name.replace(/[^a-z0-9]+/gi, '-')}`);
     await server.ask({ type: 'profile', action: 'start', v8: !PERF });
@@ -80,7 +84,9 @@ async function profileOne(scenario, name, run) {
 
 /** `perf record` of one process's CPU time (all threads, call stacks) until `stop()`. */
 async function startPerf(pid, output) {
-  const child = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(pid), '-o', output], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(pid), '-o', output], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -95,13 +101,25 @@ async function startPerf(pid, output) {
 
 /** Self CPU time per symbol from perf: share of the samples, by thread (main or other), highest first. */
 function perfSelfTimes(file, pid) {
-  const text = execFileSync('perf', ['report', '-i', `${file}.perf.data`, '--no-children', '-g', 'none', '--sort', 'pid,sym', '--stdio', '--percent-limit', '0'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  const text = execFileSync(
+    'perf',
+    ['report', '-i', `${file}.perf.data`, '--no-children', '-g', 'none', '--sort', 'pid,sym', '--stdio', '--percent-limit', '0'],
+    { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const rows = [];
   for (const line of text.split('\n')) {
     const m = /^\s+([\d.]+)%\s+(\d+):\S*\s+\[(.)\]\s+(.*)$/.exec(line);
     if (!m) continue;
-    const symbol = m[4].trim().replace(/file:\/\/\S*?\/(node_modules|dist)\//, '$1/').replace(/^(JS|LazyCompile|Function):[*~^]?/, '');
-    rows.push({ share: Number(m[1]) / 100, thread: Number(m[2]) === pid ? 'main' : 'other', kind: m[3] === 'k' ? 'kernel' : 'user', symbol });
+    const symbol = m[4]
+      .trim()
+      .replace(/file:\/\/\S*?\/(node_modules|dist)\//, '$1/')
+      .replace(/^(JS|LazyCompile|Function):[*~^]?/, '');
+    rows.push({
+      share: Number(m[1]) / 100,
+      thread: Number(m[2]) === pid ? 'main' : 'other',
+      kind: m[3] === 'k' ? 'kernel' : 'user',
+      symbol,
+    });
   }
   return rows;
 }
@@ -125,7 +143,9 @@ function selfTimes(file, mainPerRequest) {
     self.set(key, (self.get(key) ?? 0) + dt);
     total += dt;
   });
-  return [...self].sort((a, b) => b[1] - a[1]).map(([key, us]) => ({ key, share: us / total, perRequest: (us / total) * mainPerRequest }));
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .map(([key, us]) => ({ key, share: us / total, perRequest: (us / total) * mainPerRequest }));
 }
 
 /** Allocated bytes per request by allocating function, from a sampling .heapprofile. */
@@ -137,7 +157,8 @@ function allocations(file, requests) {
     const size = node.selfSize ?? 0;
     if (size) {
       const { callFrame } = node;
-      const key = `${callFrame.functionName || '(anonymous)'} ${callFrame.url ? `${shortUrl(callFrame.url)}:${callFrame.lineNumber + 1}` : ''}`.trim();
+      const key =
+        `${callFrame.functionName || '(anonymous)'} ${callFrame.url ? `${shortUrl(callFrame.url)}:${callFrame.lineNumber + 1}` : ''}`.trim();
       bytes.set(key, (bytes.get(key) ?? 0) + size);
       total += size;
     }
@@ -181,9 +202,13 @@ for (const scenario of scenarios) {
     // The V8 profiler's own thread is left out; its signals still cost the main thread a little.
     const others = Object.entries(r.threads).filter(([t, sec]) => sec > 0 && t !== 'main' && !t.startsWith('v8:Prof'));
     const all = main + others.reduce((sum, [, sec]) => sum + perRequest(sec), 0);
-    const gcs = Object.entries(r.gc).map(([kind, g]) => `${kind} ${f1((g.count * 1000) / r.requests)} (${f1((g.ms * 1000) / r.requests)} ms)`).join(', ');
+    const gcs = Object.entries(r.gc)
+      .map(([kind, g]) => `${kind} ${f1((g.count * 1000) / r.requests)} (${f1((g.ms * 1000) / r.requests)} ms)`)
+      .join(', ');
     console.log(`\n### ${scenario} — ${name}: ${r.requests} requests`);
-    console.log(`CPU µs/request (/proc, 10 ms ticks): ${f1(all)}: main thread ${f1(main)}${others.map(([t, sec]) => `, ${t} ${f1(perRequest(sec))}`).join('')}`);
+    console.log(
+      `CPU µs/request (/proc, 10 ms ticks): ${f1(all)}: main thread ${f1(main)}${others.map(([t, sec]) => `, ${t} ${f1(perRequest(sec))}`).join('')}`,
+    );
     console.log(`GC per 1 000 requests: ${gcs || 'none'}`);
     const entry = { ...r, main, all };
     if (PERF) {
@@ -191,15 +216,21 @@ for (const scenario of scenarios) {
       const groups = new Map();
       for (const row of rows) groups.set(category(row), (groups.get(category(row)) ?? 0) + row.share);
       console.log('\nperf (CPU time, all threads), by where the code lives:\n\n| self % | µs/req | code |\n|---:|---:|---|');
-      for (const [group, share] of [...groups].sort((a, b) => b[1] - a[1])) console.log(`| ${f1(share * 100)} | ${f1(share * all)} | ${group} |`);
+      for (const [group, share] of [...groups].sort((a, b) => b[1] - a[1]))
+        console.log(`| ${f1(share * 100)} | ${f1(share * all)} | ${group} |`);
       console.log('\nperf, top symbols:\n\n| self % | µs/req | thread | symbol |\n|---:|---:|---|---|');
-      for (const row of rows.slice(0, TOP)) console.log(`| ${f1(row.share * 100)} | ${f1(row.share * all)} | ${row.thread} | ${row.kind === 'kernel' ? '[kernel] ' : ''}${row.symbol} |`);
+      for (const row of rows.slice(0, TOP))
+        console.log(
+          `| ${f1(row.share * 100)} | ${f1(row.share * all)} | ${row.thread} | ${row.kind === 'kernel' ? '[kernel] ' : ''}${row.symbol} |`,
+        );
       entry.perf = rows.slice(0, 80);
     } else {
       const cpu = selfTimes(r.file, main);
       const heap = allocations(r.file, r.requests);
       console.log(`Allocated ≈ ${f1(heap.perRequest / 1024)} KiB/request (sampled, short-lived objects included)`);
-      console.log('\nV8 sampler, main thread (wall time; µs = its share of the main thread\'s CPU):\n\n| self % | µs/req | function |\n|---:|---:|---|');
+      console.log(
+        "\nV8 sampler, main thread (wall time; µs = its share of the main thread's CPU):\n\n| self % | µs/req | function |\n|---:|---:|---|",
+      );
       for (const row of cpu.slice(0, TOP)) console.log(`| ${f1(row.share * 100)} | ${f1(row.perRequest)} | ${row.key} |`);
       console.log('\n| bytes/req | allocated by |\n|---:|---|');
       for (const row of heap.rows.slice(0, Math.ceil(TOP / 2))) console.log(`| ${row.perRequest.toFixed(0)} | ${row.key} |`);

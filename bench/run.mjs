@@ -20,7 +20,8 @@ const MEMORY_TOKENS = env('BENCH_MEMORY_TOKENS', 100_000);
 const COLD_REPEATS = env('BENCH_COLD_REPEATS', 5); // cold starts, each on a new server process
 const COLD_REQUESTS = 200; // concurrent requests in each
 const names = process.env.BENCH_CONTENDERS ? process.env.BENCH_CONTENDERS.split(',') : DEFAULT_CONTENDERS;
-for (const name of names) if (!contenders[name]) throw new Error(`unknown contender ${name} (known: ${Object.keys(contenders).join(', ')})`);
+for (const name of names)
+  if (!contenders[name]) throw new Error(`unknown contender ${name} (known: ${Object.keys(contenders).join(', ')})`);
 const scenarios = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : ['same', 'pool', 'pool-new', 'fresh'];
 const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
@@ -49,7 +50,7 @@ async function sanityCheck(name, port) {
   const wrongScope = issuer.mint({ scope: 'orders.write' });
   const expired = issuer.mint({ scope: 'orders.read', exp: Math.floor(Date.now() / 1000) - 3600 });
   const got = [await call(port, tokens.same[0]), await call(port), await call(port, wrongScope), await call(port, expired)];
-  const want = name === "no auth" || name === "empty middleware" ? [200, 200, 200, 200] : [200, 401, 403, 401];
+  const want = name === 'no auth' || name === 'empty middleware' ? [200, 200, 200, 200] : [200, 401, 403, 401];
   if (got.join() !== want.join()) throw new Error(`${name} answered ${got} instead of ${want}`);
 }
 
@@ -58,9 +59,10 @@ async function measure(scenario, round, name, { port, stats }) {
   const before = await stats();
   // Fresh: each server gets its own run of never-seen tokens, continuing round after round.
   const set = scenario === 'fresh' ? undefined : tokens[scenario === 'pool-new' ? 'pool' : scenario];
-  const { result, seconds } = set === undefined
-    ? await load(port, { pick: (i) => tokens.fresh[round * FRESH_PER_RUN + i], amount: FRESH_PER_RUN })
-    : await load(port, { pick: (i) => set[i % set.length], duration: DURATION });
+  const { result, seconds } =
+    set === undefined
+      ? await load(port, { pick: (i) => tokens.fresh[round * FRESH_PER_RUN + i], amount: FRESH_PER_RUN })
+      : await load(port, { pick: (i) => set[i % set.length], duration: DURATION });
   const after = await stats();
   const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
   const run = {
@@ -70,7 +72,9 @@ async function measure(scenario, round, name, { port, stats }) {
     cpuPerRequest: cpuMicros / result.requests.total,
     bad: result.non2xx + result.errors + result.timeouts,
   };
-  log(`${scenario} round ${round + 1}/${ROUNDS} ${name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(0)} us CPU/req${run.bad ? `, ${run.bad} BAD` : ''}`);
+  log(
+    `${scenario} round ${round + 1}/${ROUNDS} ${name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(0)} us CPU/req${run.bad ? `, ${run.bad} BAD` : ''}`,
+  );
   return run;
 }
 
@@ -185,12 +189,17 @@ log('wrote bench/RESULTS.md');
 /** The introspection scenario: hits against a JWT hit (ratios per round), then cold calls. */
 function introspectionReport(r, f0) {
   const lines = ['## Introspection (in process, the test kit as the endpoint)', ''];
-  lines.push(`The middleware's synchronous path (no HTTP in front), ${r.calls.toLocaleString('en')} calls per run, ${r.rounds} rounds in rotating order; ratios are taken per round, then the median. Cold calls: ${r.coldTokens} never-seen tokens verified one at a time, the kit answering on 127.0.0.1 in the same process.`, '');
+  lines.push(
+    `The middleware's synchronous path (no HTTP in front), ${r.calls.toLocaleString('en')} calls per run, ${r.rounds} rounds in rotating order; ratios are taken per round, then the median. Cold calls: ${r.coldTokens} never-seen tokens verified one at a time, the kit answering on 127.0.0.1 in the same process.`,
+    '',
+  );
   lines.push('| cache hit | per second | µs each | × JWT cache hit (min–max) |', '|---|---|---|---|');
   const ratios = (name) => r.hits[name].map((v, i) => v / r.hits.jwt[i]);
   const row = (label, name) => {
     const rs = ratios(name);
-    lines.push(`| ${label} | ${f0(median(r.hits[name]))} | ${(1e6 / median(r.hits[name])).toFixed(2)} | ${median(rs).toFixed(2)} (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}) |`);
+    lines.push(
+      `| ${label} | ${f0(median(r.hits[name]))} | ${(1e6 / median(r.hits[name])).toFixed(2)} | ${median(rs).toFixed(2)} (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}) |`,
+    );
   };
   row('JWT, local verification', 'jwt');
   row('opaque token, introspected', 'opaque');
@@ -199,8 +208,12 @@ function introspectionReport(r, f0) {
   const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
   lines.push('| first verification of a token | p50 ms | p99 ms |', '|---|---|---|');
   lines.push(`| JWT, keys held (signature check) | ${pct(r.cold.jwt, 0.5).toFixed(2)} | ${pct(r.cold.jwt, 0.99).toFixed(2)} |`);
-  lines.push(`| opaque token (one introspection call) | ${pct(r.cold.opaque, 0.5).toFixed(2)} | ${pct(r.cold.opaque, 0.99).toFixed(2)} |`);
-  lines.push(`| JWT on a route with \`revocation: introspect\` (both) | ${pct(r.cold.revocable, 0.5).toFixed(2)} | ${pct(r.cold.revocable, 0.99).toFixed(2)} |`);
+  lines.push(
+    `| opaque token (one introspection call) | ${pct(r.cold.opaque, 0.5).toFixed(2)} | ${pct(r.cold.opaque, 0.99).toFixed(2)} |`,
+  );
+  lines.push(
+    `| JWT on a route with \`revocation: introspect\` (both) | ${pct(r.cold.revocable, 0.5).toFixed(2)} | ${pct(r.cold.revocable, 0.99).toFixed(2)} |`,
+  );
   lines.push('', `Never-seen opaque tokens, 16 at a time: ${f0(r.cold.opaquePerSecond16)} per second.`, '');
   return lines;
 }
@@ -218,15 +231,27 @@ function report() {
   const f0 = (n) => n.toFixed(0);
   const ratio = (a, b) => (b ? (a / b).toFixed(2) : 'n/a');
   lines.push('# Benchmark results', '');
-  lines.push(`Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Only ratios within this one run mean anything: the machine is shared and noisy.`, '');
-  lines.push(`- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`);
-  lines.push(`- Node ${process.version}; Express ${versions('express')}; cyberark-bearer ${own} (jose ${versions('jose')}); express-oauth2-jwt-bearer ${versions('express-oauth2-jwt-bearer')}; express-jwt ${versions('express-jwt')} + jwks-rsa ${versions('jwks-rsa')}; aws-jwt-verify ${versions('aws-jwt-verify')}; fast-jwt ${versions('fast-jwt')} (+ get-jwks ${versions('get-jwks')}); autocannon ${versions('autocannon')}`);
-  lines.push(`- Load: autocannon in the bench process, ${CONNECTIONS} connections, to one long-lived server process per contender on 127.0.0.1, each warmed up for ${WARMUP} s; then ${ROUNDS} rounds of one ${DURATION} s run per contender (fresh: ${FRESH_PER_RUN} never-seen tokens per run), contenders in rotating order. The new-process pool row starts a new server process for each run instead and measures it from its first request (its ${DURATION} s include the key fetch, the JIT warming up and each client's first check). RS256 tokens of 2048-bit keys, CyberArk-shaped claims, one route requiring \`orders.read\`.`);
-  lines.push('- Ratios are computed within each round (runs seconds apart) and the median over rounds is shown, because this machine\'s speed drifts by tens of percent within a minute; req/s, latency and CPU columns are medians over rounds. CPU is the server process\'s user+system time per request, all its threads included.', '');
+  lines.push(
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Only ratios within this one run mean anything: the machine is shared and noisy.`,
+    '',
+  );
+  lines.push(
+    `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`,
+  );
+  lines.push(
+    `- Node ${process.version}; Express ${versions('express')}; cyberark-bearer ${own} (jose ${versions('jose')}); express-oauth2-jwt-bearer ${versions('express-oauth2-jwt-bearer')}; express-jwt ${versions('express-jwt')} + jwks-rsa ${versions('jwks-rsa')}; aws-jwt-verify ${versions('aws-jwt-verify')}; fast-jwt ${versions('fast-jwt')} (+ get-jwks ${versions('get-jwks')}); autocannon ${versions('autocannon')}`,
+  );
+  lines.push(
+    `- Load: autocannon in the bench process, ${CONNECTIONS} connections, to one long-lived server process per contender on 127.0.0.1, each warmed up for ${WARMUP} s; then ${ROUNDS} rounds of one ${DURATION} s run per contender (fresh: ${FRESH_PER_RUN} never-seen tokens per run), contenders in rotating order. The new-process pool row starts a new server process for each run instead and measures it from its first request (its ${DURATION} s include the key fetch, the JIT warming up and each client's first check). RS256 tokens of 2048-bit keys, CyberArk-shaped claims, one route requiring \`orders.read\`.`,
+  );
+  lines.push(
+    "- Ratios are computed within each round (runs seconds apart) and the median over rounds is shown, because this machine's speed drifts by tens of percent within a minute; req/s, latency and CPU columns are medians over rounds. CPU is the server process's user+system time per request, all its threads included.",
+    '',
+  );
   const scenarioTitle = {
     same: 'Same token on every request',
-    pool: 'Pool of 1 000 clients\' tokens in rotation',
-    'pool-new': 'Pool of 1 000 clients\' tokens on a new process, from its first request (no warm-up)',
+    pool: "Pool of 1 000 clients' tokens in rotation",
+    'pool-new': "Pool of 1 000 clients' tokens on a new process, from its first request (no warm-up)",
     fresh: 'Fresh token on every request (pure verification cost)',
   };
   for (const scenario of scenarios) {
@@ -240,11 +265,15 @@ function report() {
       return ` (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
     };
     lines.push(`## ${scenarioTitle[scenario]}`, '');
-    lines.push('| contender | × no auth (min–max over rounds) | × express-oauth2-jwt-bearer | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx |');
+    lines.push(
+      '| contender | × no auth (min–max over rounds) | × express-oauth2-jwt-bearer | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx |',
+    );
     lines.push('|---|---|---|---|---|---|---|---|');
     for (const name of names) {
       const runs = rows[name];
-      lines.push(`| ${name === 'cyberark-bearer' ? '**cyberark-bearer**' : name} | ${ratioTo(name, 'no auth')}${spread(name, 'no auth')} | ${ratioTo(name, 'express-oauth2-jwt-bearer')} | ${f0(med(name, 'rps'))} | ${med(name, 'p50')} | ${med(name, 'p99')} | ${f0(med(name, 'cpuPerRequest'))} | ${runs.reduce((a, r) => a + r.bad, 0)} |`);
+      lines.push(
+        `| ${name === 'cyberark-bearer' ? '**cyberark-bearer**' : name} | ${ratioTo(name, 'no auth')}${spread(name, 'no auth')} | ${ratioTo(name, 'express-oauth2-jwt-bearer')} | ${f0(med(name, 'rps'))} | ${med(name, 'p50')} | ${med(name, 'p99')} | ${f0(med(name, 'cpuPerRequest'))} | ${runs.reduce((a, r) => a + r.bad, 0)} |`,
+      );
     }
     lines.push('');
   }
@@ -257,7 +286,10 @@ function report() {
   const fetchCounts = [...new Set(cold.ours.map((c) => c.fetches))].join(', ');
   const statuses = [...new Set(cold.ours.flatMap((c) => c.statuses))].join(', ');
   const ms = (values) => `${median(values).toFixed(1)} ms (${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)})`;
-  lines.push(`${COLD_REPEATS} times, each on a new server process: ${COLD_REQUESTS} concurrent requests with ${COLD_REQUESTS} distinct tokens (no two can share a check). Times are taken in the server, from a request's arrival to its last byte; median (min–max) over the repeats.`, '');
+  lines.push(
+    `${COLD_REPEATS} times, each on a new server process: ${COLD_REQUESTS} concurrent requests with ${COLD_REQUESTS} distinct tokens (no two can share a check). Times are taken in the server, from a request's arrival to its last byte; median (min–max) over the repeats.`,
+    '',
+  );
   lines.push('| | value |', '|---|---|');
   lines.push(`| JWKS fetches per cold start | **${fetchCounts}** |`);
   lines.push(`| statuses | ${statuses} |`);
@@ -267,12 +299,20 @@ function report() {
   lines.push(`| slowest request, no auth, the same burst (the floor) | ${ms(cold.floor.map((c) => c.slowestMs))} |`);
   lines.push('');
   lines.push(`## Memory: ${MEMORY_TOKENS.toLocaleString('en')} distinct valid tokens through verify()`, '');
-  lines.push('Each token is verified twice (every one is admitted while the cache has room, up to its size: the worst case); the process also holds all the minted tokens, which the cache-off row shows as the baseline.', '');
-  lines.push('| token cache (max entries) | entries held | RSS before → after (MiB) | heap used after GC (MiB) | heap per entry (KiB) | verifications/s |', '|---|---|---|---|---|---|');
+  lines.push(
+    'Each token is verified twice (every one is admitted while the cache has room, up to its size: the worst case); the process also holds all the minted tokens, which the cache-off row shows as the baseline.',
+    '',
+  );
+  lines.push(
+    '| token cache (max entries) | entries held | RSS before → after (MiB) | heap used after GC (MiB) | heap per entry (KiB) | verifications/s |',
+    '|---|---|---|---|---|---|',
+  );
   const base = memory.find((row) => row.max === 0);
   for (const row of memory) {
     const perEntry = row.size && base ? (((row.heapAfterGc - base.heapAfterGc) * 1024) / row.size).toFixed(1) : '—';
-    lines.push(`| ${row.max} | ${row.size} | ${row.rssBefore} → ${row.rssAfter} | ${row.heapAfterGc} | ${perEntry} | ${f0(row.perSecond)} |`);
+    lines.push(
+      `| ${row.max} | ${row.size} | ${row.rssBefore} → ${row.rssAfter} | ${row.heapAfterGc} | ${perEntry} | ${f0(row.perSecond)} |`,
+    );
   }
   lines.push('');
   // The profile section is written by hand (bench/profile.mjs prints it): kept across runs.

@@ -14,12 +14,15 @@ if (!setup) throw new Error(`unknown contender ${name}`);
 
 // Key fetch timings, for the cold-start measurement (cyberark-bearer logs them at debug).
 const fetches = [];
-const logger = pino({ level: 'debug' }, {
-  write(line) {
-    const entry = JSON.parse(line);
-    if (entry.msg === 'signing keys fetched') fetches.push(entry.ms);
+const logger = pino(
+  { level: 'debug' },
+  {
+    write(line) {
+      const entry = JSON.parse(line);
+      if (entry.msg === 'signing keys fetched') fetches.push(entry.ms);
+    },
   },
-});
+);
 
 const app = express();
 app.set('etag', false);

@@ -21,7 +21,14 @@ const SAMPLE_EVERY_S = Number(process.env.SOAK_SAMPLE_SECONDS ?? 10);
 /** The bound checked at the end: live heap (after a full GC) at most this much above its first sample. */
 const LIVE_HEAP_BOUND_MB = Number(process.env.SOAK_HEAP_BOUND_MB ?? 32);
 
-for (const [name, value] of Object.entries({ SECONDS, DISTINCT, CONCURRENCY, MAX_REQUESTS, SAMPLE_EVERY_S, LIVE_HEAP_BOUND_MB })) {
+for (const [name, value] of Object.entries({
+  SECONDS,
+  DISTINCT,
+  CONCURRENCY,
+  MAX_REQUESTS,
+  SAMPLE_EVERY_S,
+  LIVE_HEAP_BOUND_MB,
+})) {
   if (!(Number.isFinite(value) && value > 0)) throw new Error(`soak: ${name} must be a positive number`);
 }
 
@@ -41,7 +48,13 @@ const issuer = await createTestIssuer({ appId: 'orders-api', audience: 'orders-a
 const serverLog: string[] = [];
 const child: ChildProcess = fork(fileURLToPath(new URL('./soak-server.ts', import.meta.url)), [], {
   execArgv: ['--expose-gc', '--import', 'tsx'],
-  env: { ...process.env, CYBERARK_TENANT_URL: issuer.url, CYBERARK_APP_ID: 'orders-api', CYBERARK_AUDIENCE: 'orders-api', LOG_LEVEL: 'warn' },
+  env: {
+    ...process.env,
+    CYBERARK_TENANT_URL: issuer.url,
+    CYBERARK_APP_ID: 'orders-api',
+    CYBERARK_AUDIENCE: 'orders-api',
+    LOG_LEVEL: 'warn',
+  },
   stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
 });
 child.stdout!.on('data', (chunk: Buffer) => serverLog.push(...chunk.toString().split('\n').filter(Boolean)));
@@ -78,7 +91,9 @@ function get(authorization: string): Promise<number> {
 }
 
 const now = () => Math.floor(Date.now() / 1000);
-const pool = Array.from({ length: 100 }, (_, i) => issuer.mint({ scope: 'orders.read', sub: `pooled-${i}`, exp: now() + 3 * 3600 }));
+const pool = Array.from({ length: 100 }, (_, i) =>
+  issuer.mint({ scope: 'orders.read', sub: `pooled-${i}`, exp: now() + 3 * 3600 }),
+);
 const [, poolPayload, poolSignature] = pool[0]!.split('.');
 let distinctSent = 0;
 
@@ -86,15 +101,25 @@ function next(elapsed: number): { kind: Kind; token: string } {
   // Distinct tokens are spread so that all are sent by 90 % of the run.
   if (distinctSent < DISTINCT && distinctSent < (DISTINCT * elapsed) / (0.9 * SECONDS)) {
     distinctSent++;
-    return { kind: 'distinct', token: issuer.mint({ scope: 'orders.read', sub: `client-${distinctSent}`, jti: `t${distinctSent}` }) };
+    return {
+      kind: 'distinct',
+      token: issuer.mint({ scope: 'orders.read', sub: `client-${distinctSent}`, jti: `t${distinctSent}` }),
+    };
   }
   const roll = Math.random();
   if (roll < 0.5) return { kind: 'pooled', token: pool[Math.floor(Math.random() * pool.length)]! };
   if (roll < 0.75) {
-    const garbage = [randomBytes(24).toString('hex'), `${b64(randomBytes(20))}.${b64(randomBytes(60))}.${b64(randomBytes(40))}`, `${poolPayload}.${poolPayload}.${poolSignature}`];
+    const garbage = [
+      randomBytes(24).toString('hex'),
+      `${b64(randomBytes(20))}.${b64(randomBytes(60))}.${b64(randomBytes(40))}`,
+      `${poolPayload}.${poolPayload}.${poolSignature}`,
+    ];
     return { kind: 'garbage', token: garbage[Math.floor(Math.random() * garbage.length)]! };
   }
-  return { kind: 'random_kid', token: `${b64(JSON.stringify({ alg: 'RS256', kid: randomBytes(16).toString('base64url') }))}.${poolPayload}.${poolSignature}` };
+  return {
+    kind: 'random_kid',
+    token: `${b64(JSON.stringify({ alg: 'RS256', kid: randomBytes(16).toString('base64url') }))}.${poolPayload}.${poolSignature}`,
+  };
 }
 
 const counts: Record<Kind, Record<number, number>> = { distinct: {}, pooled: {}, garbage: {}, random_kid: {} };
@@ -105,13 +130,17 @@ let serverErrors = 0;
 const started = Date.now();
 const deadline = started + SECONDS * 1000;
 
-console.log(`soak: ${SECONDS} s, ${DISTINCT} distinct valid tokens, concurrency ${CONCURRENCY}, server pid ${child.pid}, issuer ${issuer.url}`);
+console.log(
+  `soak: ${SECONDS} s, ${DISTINCT} distinct valid tokens, concurrency ${CONCURRENCY}, server pid ${child.pid}, issuer ${issuer.url}`,
+);
 for (let i = 0; i < 1_000; i++) await get(`Bearer ${pool[i % pool.length]}`); // warm-up
 const first = await sampleNow();
 console.log('\n| t (s) | requests | req/s | distinct sent | RSS MB | heap used MB | live heap MB | wrong answers |');
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
 const row = (s: Sample, requests: number, rate: number) =>
-  console.log(`| ${((s.at - started) / 1000).toFixed(0)} | ${requests} | ${rate.toFixed(0)} | ${distinctSent} | ${MB(s.rss)} | ${MB(s.heapUsed)} | ${MB(s.liveHeap)} | ${wrong} |`);
+  console.log(
+    `| ${((s.at - started) / 1000).toFixed(0)} | ${requests} | ${rate.toFixed(0)} | ${distinctSent} | ${MB(s.rss)} | ${MB(s.heapUsed)} | ${MB(s.liveHeap)} | ${wrong} |`,
+  );
 row(first, 0, 0);
 
 let lastSampleAt = Date.now();
@@ -147,14 +176,19 @@ console.log(`\n| | start | peak | end |\n|---|---:|---:|---:|`);
 console.log(`| RSS (MB) | ${MB(first.rss)} | ${MB(peak((s) => s.rss))} | ${MB(last.rss)} |`);
 console.log(`| heap used (MB) | ${MB(first.heapUsed)} | ${MB(peak((s) => s.heapUsed))} | ${MB(last.heapUsed)} |`);
 console.log(`| live heap after GC (MB) | ${MB(first.liveHeap)} | ${MB(peak((s) => s.liveHeap))} | ${MB(last.liveHeap)} |`);
-console.log(`\nrequests: ${sent} in ${((Date.now() - started) / 1000).toFixed(0)} s; distinct valid tokens sent: ${distinctSent}; JWKS fetches: ${issuer.jwksFetches}`);
+console.log(
+  `\nrequests: ${sent} in ${((Date.now() - started) / 1000).toFixed(0)} s; distinct valid tokens sent: ${distinctSent}; JWKS fetches: ${issuer.jwksFetches}`,
+);
 console.log(`answers by kind: ${JSON.stringify(counts)}`);
-const notOk = (byStatus: Record<number, number>) => Object.entries(byStatus).reduce((n, [status, c]) => n + (status === '200' ? 0 : c), 0);
+const notOk = (byStatus: Record<number, number>) =>
+  Object.entries(byStatus).reduce((n, [status, c]) => n + (status === '200' ? 0 : c), 0);
 const validRefused = notOk(counts.distinct) + notOk(counts.pooled);
 console.log(`wrong answers: ${wrong} (valid tokens not answered 200: ${validRefused}); 5xx: ${serverErrors}`);
 console.log(`live heap growth: ${MB(growth)} MB (bound ${LIVE_HEAP_BOUND_MB} MB)`);
 const serverWarnings = serverLog.filter((l) => /"level":(4|5|6)\d/.test(l));
-console.log(`server log lines at warn or above: ${serverWarnings.length}${serverWarnings.length ? `\n${serverWarnings.slice(0, 5).join('\n')}` : ''}`);
+console.log(
+  `server log lines at warn or above: ${serverWarnings.length}${serverWarnings.length ? `\n${serverWarnings.slice(0, 5).join('\n')}` : ''}`,
+);
 
 child.send({ type: 'stop' });
 await new Promise((resolve) => child.once('exit', resolve));

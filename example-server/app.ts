@@ -43,7 +43,9 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
   app.post('/orders', auth.requireToken('orders.write'), (req, res) => {
     const { item, quantity = 1 } = (req.body ?? {}) as { item?: unknown; quantity?: unknown };
     if (typeof item !== 'string' || item === '' || typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1) {
-      res.status(400).json({ error: 'invalid_order', error_description: 'send {"item": "<name>", "quantity": <positive integer>}' });
+      res
+        .status(400)
+        .json({ error: 'invalid_order', error_description: 'send {"item": "<name>", "quantity": <positive integer>}' });
       return;
     }
     const order: Order = { id: orders.length + 1, item, quantity, createdBy: req.auth.clientId };
@@ -53,7 +55,14 @@ export function createApp(auth: BearerAuth, logger: Logger): express.Express {
 
   app.get('/whoami', auth.requireToken(), (req, res) => {
     const { clientId, subject, scopes, expiresAt, claims } = req.auth;
-    res.json({ clientId, subject, scopes, expiresAt: new Date(expiresAt * 1000).toISOString(), issuer: claims.iss, appId: claims.app_id });
+    res.json({
+      clientId,
+      subject,
+      scopes,
+      expiresAt: new Date(expiresAt * 1000).toISOString(),
+      issuer: claims.iss,
+      appId: claims.app_id,
+    });
   });
 
   app.use((_req, res) => {
@@ -85,5 +94,12 @@ interface LoggedRequest {
  */
 function withoutCredentials(req: LoggedRequest): LoggedRequest {
   const { authorization: _authorization, 'proxy-authorization': _proxy, cookie: _cookie, ...headers } = req.headers ?? {};
-  return { id: req.id, method: req.method, url: req.url?.split('?')[0], headers, remoteAddress: req.remoteAddress, remotePort: req.remotePort };
+  return {
+    id: req.id,
+    method: req.method,
+    url: req.url?.split('?')[0],
+    headers,
+    remoteAddress: req.remoteAddress,
+    remotePort: req.remotePort,
+  };
 }

@@ -18,7 +18,9 @@ export function createReportingApp(orders: ClientCredentials, ordersApi: string)
       // The client adds Authorization: Bearer, with a cached token.
       const answer = await orders.fetch(`${ordersApi}/orders`);
       if (!answer.ok) {
-        res.status(502).json({ error: 'orders_api_refused', status: answer.status, challenge: answer.headers.get('www-authenticate') });
+        res
+          .status(502)
+          .json({ error: 'orders_api_refused', status: answer.status, challenge: answer.headers.get('www-authenticate') });
         return;
       }
       const page = (await answer.json()) as OrdersPage;
@@ -36,7 +38,9 @@ export function createReportingApp(orders: ClientCredentials, ordersApi: string)
         body: JSON.stringify({ item: 'widget', quantity: 10 }),
       });
       // Passed through as they are, so the demo can show the orders API's refusal.
-      res.status(answer.status).json({ status: answer.status, challenge: answer.headers.get('www-authenticate'), body: await answer.json() });
+      res
+        .status(answer.status)
+        .json({ status: answer.status, challenge: answer.headers.get('www-authenticate'), body: await answer.json() });
     } catch (error) {
       next(error);
     }

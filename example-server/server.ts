@@ -16,7 +16,12 @@ const host = process.env.HOST ?? '127.0.0.1';
 const cyberarkVariables = Object.keys(process.env).filter((name) => name.startsWith('CYBERARK_') && process.env[name]?.trim());
 const useTenant = cyberarkVariables.length > 0;
 
-const DEMO = { appId: 'orders-api', clientId: 'demo-client', clientSecret: 'demo-secret', scopes: ['orders.read', 'orders.write'] };
+const DEMO = {
+  appId: 'orders-api',
+  clientId: 'demo-client',
+  clientSecret: 'demo-secret',
+  scopes: ['orders.read', 'orders.write'],
+};
 
 let issuer: TestIssuer | undefined;
 let options: BearerAuthOptions = {};
@@ -54,7 +59,10 @@ try {
   process.once('SIGTERM', stop);
 } catch (error) {
   if (error instanceof ConfigError || error instanceof KeysFetchError) {
-    const hint = error instanceof ConfigError ? ` (set: ${cyberarkVariables.join(', ')}; unset them all to run with the built-in issuer)` : '';
+    const hint =
+      error instanceof ConfigError
+        ? ` (set: ${cyberarkVariables.join(', ')}; unset them all to run with the built-in issuer)`
+        : '';
     logger.fatal(`${error.message}${hint}`);
     await issuer?.close();
     process.exit(1);

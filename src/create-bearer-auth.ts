@@ -132,20 +132,22 @@ function issuerRules(config: ResolvedConfig, logger: BearerLogger): IssuerRule[]
     for (const alg of algorithms) if (!union.includes(alg)) union.push(alg);
     algorithmsAt.set(jwksUri, union);
   }
-  return config.perIssuer.map(({ issuer, audiences, audienceComparison, jwksUri, algorithms, clockTolerance, maxTokenAge, scopeClaims, claims }) => ({
-    issuer,
-    audiences,
-    audienceComparison,
-    keys:
-      jwksUri !== undefined
-        ? remoteKeySet(jwksUri, { algorithms: algorithmsAt.get(jwksUri)!, keyCache, allowInsecureHttp }, logger)
-        : new DiscoveredKeySet(issuer, { algorithms, keyCache, allowInsecureHttp }, logger),
-    algorithms,
-    clockTolerance,
-    maxTokenAge,
-    scopeClaims,
-    claims,
-  }));
+  return config.perIssuer.map(
+    ({ issuer, audiences, audienceComparison, jwksUri, algorithms, clockTolerance, maxTokenAge, scopeClaims, claims }) => ({
+      issuer,
+      audiences,
+      audienceComparison,
+      keys:
+        jwksUri !== undefined
+          ? remoteKeySet(jwksUri, { algorithms: algorithmsAt.get(jwksUri)!, keyCache, allowInsecureHttp }, logger)
+          : new DiscoveredKeySet(issuer, { algorithms, keyCache, allowInsecureHttp }, logger),
+      algorithms,
+      clockTolerance,
+      maxTokenAge,
+      scopeClaims,
+      claims,
+    }),
+  );
 }
 
 const warnedLoggers = new WeakSet<BearerLogger>();
@@ -201,15 +203,21 @@ export function createBearerAuth<C extends object = Claims>(options?: BearerAuth
   const metadataUrl = config.resource === undefined ? undefined : resourceMetadataUrl(config.resource);
   // Once a resource is declared, challenges say where its metadata is and what the route needs.
   const challengeFor = (requirement: CompiledRequirement): ChallengeParams | undefined =>
-    metadataUrl === undefined ? undefined : Object.freeze({ resourceMetadata: metadataUrl, scope: requirement.challenge || undefined });
+    metadataUrl === undefined
+      ? undefined
+      : Object.freeze({ resourceMetadata: metadataUrl, scope: requirement.challenge || undefined });
   const bearerAuth: BearerAuth<C> = Object.freeze({
     config,
     resourceMetadataUrl: metadataUrl,
     requireToken(required?: ScopeRequirement, route?: RouteOptions, ...extra: unknown[]): BearerMiddleware {
       // A second scope (a string or a list) is the mistake this refuses: in other libraries it is silently ignored.
-      if (typeof route === 'string' || Array.isArray(route) || extra.length > 0) checkOneRequirement(2 + extra.length, 'requireToken');
+      if (typeof route === 'string' || Array.isArray(route) || extra.length > 0)
+        checkOneRequirement(2 + extra.length, 'requireToken');
       const requirement = compileRequirement(required);
-      return createMiddleware(pipelineFor(route).authenticator, requirement, { ...middleware, challenge: challengeFor(requirement) });
+      return createMiddleware(pipelineFor(route).authenticator, requirement, {
+        ...middleware,
+        challenge: challengeFor(requirement),
+      });
     },
     async verify(token: string, route?: RouteOptions): Promise<AuthInfo<C>> {
       if (typeof token !== 'string') throw new TypeError('verify() takes the token string');

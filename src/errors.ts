@@ -74,11 +74,7 @@ const DESCRIPTIONS: Readonly<Record<RefusalReason, string>> = {
 
 /** The OAuth 2.0 `error` codes of RFC 6750 §3.1, plus the body-only ones we use. */
 export type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'unauthorized'
-  | 'temporarily_unavailable';
+  'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'unauthorized' | 'temporarily_unavailable';
 
 export const DEFAULT_REALM = 'api';
 

@@ -45,7 +45,7 @@ export type { AcceptedExplanation, CheckName, Explanation, ExplanationCheck, Ref
 
 declare global {
   // Express's request type is global (namespace Express); this types `req.auth` on every route.
-  // eslint-disable-next-line @typescript-eslint/no-namespace
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express types its request in a global namespace; only merging into it reaches every route
   namespace Express {
     interface Request {
       /**

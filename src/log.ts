@@ -89,11 +89,19 @@ const defaults = new Map<string, BearerLogger>();
 /** One pino logger per level for the process, so that many instances share one stream. */
 export function createDefaultLogger(level: unknown): BearerLogger {
   if (level !== undefined && typeof level !== 'string') {
-    throw new ConfigError('logger', `cannot be created: LOG_LEVEL must be a string, got ${level === null ? 'null' : typeof level}`, 'LOG_LEVEL');
+    throw new ConfigError(
+      'logger',
+      `cannot be created: LOG_LEVEL must be a string, got ${level === null ? 'null' : typeof level}`,
+      'LOG_LEVEL',
+    );
   }
   const wanted = level === undefined || level.trim() === '' ? 'info' : level.trim().toLowerCase();
   if (!(wanted in levels.values) && wanted !== 'silent') {
-    throw new ConfigError('logger', `cannot be created: LOG_LEVEL ${JSON.stringify(level)} is not a pino level (${Object.keys(levels.values).join(', ')}, silent)`, 'LOG_LEVEL');
+    throw new ConfigError(
+      'logger',
+      `cannot be created: LOG_LEVEL ${JSON.stringify(level)} is not a pino level (${Object.keys(levels.values).join(', ')}, silent)`,
+      'LOG_LEVEL',
+    );
   }
   let logger = defaults.get(wanted);
   if (!logger) {

@@ -27,7 +27,7 @@ export interface CompiledRequirement {
 
 const NO_REQUIREMENT: CompiledRequirement = Object.freeze({
   mode: 'none',
-  scopes: Object.freeze([]) as readonly string[],
+  scopes: Object.freeze([]),
   challenge: '',
 });
 

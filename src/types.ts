@@ -42,7 +42,7 @@ export interface StandardClaims {
  * }
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: users merge their claims into it
 export interface CustomClaims {}
 
 export type Claims = StandardClaims & CustomClaims & { readonly [claim: string]: unknown };

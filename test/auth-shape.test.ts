@@ -29,8 +29,13 @@ beforeAll(async () => {
 });
 afterAll(() => issuer.close());
 
-async function authOf(claims: Record<string, unknown>): Promise<{ scopes: string[]; clientId: string | null; subject: string | null }> {
-  const res = await request(app).get('/any').set('Authorization', `Bearer ${issuer.mint(claims)}`).expect(200);
+async function authOf(
+  claims: Record<string, unknown>,
+): Promise<{ scopes: string[]; clientId: string | null; subject: string | null }> {
+  const res = await request(app)
+    .get('/any')
+    .set('Authorization', `Bearer ${issuer.mint(claims)}`)
+    .expect(200);
   return res.body as { scopes: string[]; clientId: string | null; subject: string | null };
 }
 
@@ -60,7 +65,10 @@ describe('req.auth.scopes', () => {
     ['scp [1, ["a"], { a: 1 }]', { scp: [1, ['a'], { a: 1 }] }],
     ['scope "" next to scp ["a"]', { scope: '', scp: ['a'] }],
   ])('a route requiring "a" refuses %s with 403', async (_case, claims) => {
-    await request(app).get('/needs-a').set('Authorization', `Bearer ${issuer.mint(claims)}`).expect(403);
+    await request(app)
+      .get('/needs-a')
+      .set('Authorization', `Bearer ${issuer.mint(claims)}`)
+      .expect(403);
   });
 
   it.each([
@@ -69,7 +77,10 @@ describe('req.auth.scopes', () => {
     ['scp ["a"]', { scp: ['a'] }],
     ['scp [1, "a"]', { scp: [1, 'a'] }],
   ])('a route requiring "a" admits %s', async (_case, claims) => {
-    await request(app).get('/needs-a').set('Authorization', `Bearer ${issuer.mint(claims)}`).expect(200);
+    await request(app)
+      .get('/needs-a')
+      .set('Authorization', `Bearer ${issuer.mint(claims)}`)
+      .expect(200);
   });
 });
 

@@ -6,7 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, type BearerAuth } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
-import { compactHasDuplicateNames, hasCanonicalSegments, isCanonicalBase64url, memberNameCount, ownKeyCount } from '../src/jwt/compact.js';
+import {
+  compactHasDuplicateNames,
+  hasCanonicalSegments,
+  isCanonicalBase64url,
+  memberNameCount,
+  ownKeyCount,
+} from '../src/jwt/compact.js';
 import { silent } from './support/logger.js';
 import { createForge, type Forge } from './security/forge.js';
 
@@ -138,14 +144,14 @@ describe('verify() with duplicate member names in a validly signed token', () =>
   });
   afterAll(() => forge.close());
 
-  it('accepts the forge\'s well-formed token (the control)', async () => {
+  it("accepts the forge's well-formed token (the control)", async () => {
     await expect(auth.verify(forge.sign(forge.header(), forge.claims()))).resolves.toMatchObject({ subject: 'forged' });
   });
 
   it.each([
-    ['a second aud, the last one right', forge => forge.claims().replace('"aud":', '"aud":"other-api","aud":')],
-    ['a second sub', forge => forge.claims(',"sub":"admin"')],
-    ['a second exp', forge => forge.claims(',"exp":4102444800')],
+    ['a second aud, the last one right', (forge) => forge.claims().replace('"aud":', '"aud":"other-api","aud":')],
+    ['a second sub', (forge) => forge.claims(',"sub":"admin"')],
+    ['a second exp', (forge) => forge.claims(',"exp":4102444800')],
   ] as Array<[string, (f: Forge) => string]>)('refuses claims with %s', async (_case, claims) => {
     const token = forge.sign(forge.header(), claims(forge));
     await expect(auth.verify(token)).rejects.toMatchObject({ status: 401, reason: 'malformed_token' });

@@ -86,9 +86,9 @@ describe('option names', () => {
   });
 
   it.each(NOT_OPTIONS)('createBearerAuth() refuses %s inside keyCache, tokenCache and introspection', (name) => {
-    expect(configError(() => createBearerAuth({ ...EVERY_OPTION, introspection: withOwn(EVERY_OPTION.introspection!, name) })).option).toBe(
-      `introspection.${name}`,
-    );
+    expect(
+      configError(() => createBearerAuth({ ...EVERY_OPTION, introspection: withOwn(EVERY_OPTION.introspection!, name) })).option,
+    ).toBe(`introspection.${name}`);
     expect(configError(() => createBearerAuth({ ...EVERY_OPTION, keyCache: withOwn({}, name) })).option).toBe(`keyCache.${name}`);
     expect(configError(() => createBearerAuth({ ...EVERY_OPTION, tokenCache: withOwn({}, name) })).option).toBe(
       `tokenCache.${name}`,

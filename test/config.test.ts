@@ -8,7 +8,13 @@ import { configError as configErrorOf } from './support/config.js';
 import { silent } from './support/logger.js';
 
 const TENANT = 'https://abc1234.id.cyberark.cloud';
-const base: BearerAuthOptions = { tenantUrl: TENANT, appId: 'inventoryapi', audience: 'https://api.example.com/inventory', logger: silent, env: {} };
+const base: BearerAuthOptions = {
+  tenantUrl: TENANT,
+  appId: 'inventoryapi',
+  audience: 'https://api.example.com/inventory',
+  logger: silent,
+  env: {},
+};
 
 /** The ConfigError that createBearerAuth(options) throws. */
 const configError = (options: unknown) => configErrorOf(() => createBearerAuth(options as BearerAuthOptions));
@@ -75,7 +81,11 @@ describe('mistakes throw at construction, naming the option', () => {
     ['audience of the wrong type', { audience: 42 }, /option "audience" .* must be a string or an array of strings, got number/],
     ['padded audience', { audience: ' aud ' }, /leading or trailing spaces/],
     ['tenantUrl without appId', { appId: undefined }, /option "appId" \(env CYBERARK_APP_ID\) is required with tenantUrl/],
-    ['appId without tenantUrl', { tenantUrl: undefined }, /option "tenantUrl" \(env CYBERARK_TENANT_URL\) is required with appId/],
+    [
+      'appId without tenantUrl',
+      { tenantUrl: undefined },
+      /option "tenantUrl" \(env CYBERARK_TENANT_URL\) is required with appId/,
+    ],
     ['nothing to trust', { tenantUrl: undefined, appId: undefined }, /option "tenantUrl" .* and appId are required/],
     ['tenantUrl not a URL', { tenantUrl: 'abc1234.id.cyberark.cloud' }, /option "tenantUrl" .* is not a valid URL/],
     ['tenantUrl over http', { tenantUrl: 'http://abc1234.id.cyberark.cloud' }, /option "tenantUrl" .* must use https/],
@@ -84,7 +94,11 @@ describe('mistakes throw at construction, naming the option', () => {
     ['tenantUrl ftp', { tenantUrl: 'ftp://abc1234.id.cyberark.cloud' }, /must be an https URL/],
     ['appId with a slash', { appId: 'a/b' }, /option "appId" .* must be the Application ID/],
     ['empty appId', { appId: '' }, /option "appId"/],
-    ['jwksUri over http', { jwksUri: 'http://keys.example.com/jwks' }, /option "jwksUri" \(env CYBERARK_JWKS_URI\) must use https/],
+    [
+      'jwksUri over http',
+      { jwksUri: 'http://keys.example.com/jwks' },
+      /option "jwksUri" \(env CYBERARK_JWKS_URI\) must use https/,
+    ],
     ['empty issuer', { issuer: '' }, /option "issuer" \(env CYBERARK_ISSUER\) entries must be non-empty/],
     ['algorithm none', { algorithms: ['none'] }, /option "algorithms" must not contain "none"/],
     ['algorithm NONE', { algorithms: ['NONE'] }, /must not contain "none"/],
@@ -92,19 +106,39 @@ describe('mistakes throw at construction, naming the option', () => {
     ['unknown algorithm', { algorithms: ['RS1'] }, /option "algorithms" has unsupported "RS1"/],
     ['empty algorithms', { algorithms: [] }, /option "algorithms" must be a non-empty array/],
     ['negative clockTolerance', { clockTolerance: -1 }, /option "clockTolerance" must be at least 0 seconds, got -1/],
-    ['string clockTolerance', { clockTolerance: '30s' }, /option "clockTolerance" must be a finite number of seconds, got a string/],
+    [
+      'string clockTolerance',
+      { clockTolerance: '30s' },
+      /option "clockTolerance" must be a finite number of seconds, got a string/,
+    ],
     ['infinite clockTolerance', { clockTolerance: Infinity }, /option "clockTolerance" must be a finite number/],
     ['zero maxTokenAge', { maxTokenAge: 0 }, /option "maxTokenAge" must be greater than 0 seconds/],
     ['negative keyCache.maxAge', { keyCache: { maxAge: -5 } }, /option "keyCache.maxAge" must be greater than 0 seconds, got -5/],
     ['zero keyCache.timeout', { keyCache: { timeout: 0 } }, /option "keyCache.timeout" must be greater than 0/],
-    ['negative keyCache.cooldown', { keyCache: { cooldown: -1 } }, /option "keyCache.cooldown" must be at least 1 second, got -1/],
-    ['zero keyCache.cooldown (every unknown kid would fetch the JWKS)', { keyCache: { cooldown: 0 } }, /option "keyCache.cooldown" must be at least 1 second, got 0/],
-    ['keyCache.cooldown just below 1 s', { keyCache: { cooldown: 0.999 } }, /option "keyCache.cooldown" must be at least 1 second, got 0.999/],
+    [
+      'negative keyCache.cooldown',
+      { keyCache: { cooldown: -1 } },
+      /option "keyCache.cooldown" must be at least 1 second, got -1/,
+    ],
+    [
+      'zero keyCache.cooldown (every unknown kid would fetch the JWKS)',
+      { keyCache: { cooldown: 0 } },
+      /option "keyCache.cooldown" must be at least 1 second, got 0/,
+    ],
+    [
+      'keyCache.cooldown just below 1 s',
+      { keyCache: { cooldown: 0.999 } },
+      /option "keyCache.cooldown" must be at least 1 second, got 0.999/,
+    ],
     ['tiny keyCache.maxBytes', { keyCache: { maxBytes: 10 } }, /option "keyCache.maxBytes" must be an integer of at least 1024/],
     ['unknown keyCache option', { keyCache: { ttl: 5 } }, /option "keyCache.ttl" is not an option/],
     ['keyCache not an object', { keyCache: 5 }, /option "keyCache" must be an object, got number/],
     ['negative tokenCache.max', { tokenCache: { max: -1 } }, /option "tokenCache.max" must be an integer from 0 to 1000000/],
-    ['huge tokenCache.max (allocated up front)', { tokenCache: { max: 2 ** 32 } }, /option "tokenCache.max" must be an integer from 0 to 1000000, got 4294967296/],
+    [
+      'huge tokenCache.max (allocated up front)',
+      { tokenCache: { max: 2 ** 32 } },
+      /option "tokenCache.max" must be an integer from 0 to 1000000, got 4294967296/,
+    ],
     ['realm with a quote', { realm: 'a"b' }, /option "realm" must be a non-empty string of printable ASCII/],
     ['empty realm', { realm: '' }, /option "realm"/],
     ['unknown onError', { onError: 'throw' }, /option "onError" must be "respond" or "next"/],
@@ -151,7 +185,8 @@ describe('mistakes throw at construction, naming the option', () => {
 
 describe('scope requirements', () => {
   const auth = createBearerAuth(base);
-  const requireAny = auth.requireToken as (...args: unknown[]) => unknown;
+  const requireAny = (...args: unknown[]) =>
+    (auth as unknown as { requireToken(...args: unknown[]): unknown }).requireToken(...args);
   it.each<[string, unknown, RegExp]>([
     ['an empty string', '', /option "scopes" has an invalid scope ""/],
     ['a scope with a space', 'orders read', /invalid scope "orders read"/],
@@ -173,49 +208,147 @@ describe('scope requirements', () => {
  */
 describe('each option × each kind of wrong value', () => {
   const fn = () => {};
-  const TYPES: Record<string, unknown> = { 'a number': 42, 'a boolean': true, 'an object': { a: 1 }, null: null, 'a function': fn };
+  const TYPES: Record<string, unknown> = {
+    'a number': 42,
+    'a boolean': true,
+    'an object': { a: 1 },
+    null: null,
+    'a function': fn,
+  };
   const NOT_A_STRING: Record<string, unknown> = { ...TYPES, 'an array': ['x'] };
   const DURATION: Record<string, unknown> = {
-    'a string': '30', 'a boolean': true, null: null, 'an object': {}, 'an array': [], 'negative': -1, 'slightly negative': -0.001,
-    NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY,
+    'a string': '30',
+    'a boolean': true,
+    null: null,
+    'an object': {},
+    'an array': [],
+    negative: -1,
+    'slightly negative': -0.001,
+    NaN: Number.NaN,
+    Infinity: Number.POSITIVE_INFINITY,
+    '-Infinity': Number.NEGATIVE_INFINITY,
   };
-  const BOOLEAN: Record<string, unknown> = { 'the string "true"': 'true', 'the string "false"': 'false', 1: 1, 0: 0, 'an object': {}, 'an array': [], null: null };
+  const BOOLEAN: Record<string, unknown> = {
+    'the string "true"': 'true',
+    'the string "false"': 'false',
+    1: 1,
+    0: 0,
+    'an object': {},
+    'an array': [],
+    null: null,
+  };
 
   const matrix: Record<string, Record<string, unknown>> = {
     tenantUrl: {
-      ...NOT_A_STRING, empty: '', blank: '   ', 'not a URL': 'abc1234.id.cyberark.cloud', 'http on a public host': 'http://abc1234.id.cyberark.cloud',
-      'http on a private address': 'http://10.0.0.5', 'http on a host that only starts like loopback': 'http://127.0.0.1.evil.example',
-      'http on localhost. (trailing dot)': 'http://localhost.', 'ftp': 'ftp://abc1234.id.cyberark.cloud', 'file': 'file:///etc/passwd',
-      credentials: 'https://u:p@abc1234.id.cyberark.cloud', 'a fragment': `${TENANT}#x`, 'a path': `${TENANT}/oauth2`, 'a query': `${TENANT}?a=1`,
+      ...NOT_A_STRING,
+      empty: '',
+      blank: '   ',
+      'not a URL': 'abc1234.id.cyberark.cloud',
+      'http on a public host': 'http://abc1234.id.cyberark.cloud',
+      'http on a private address': 'http://10.0.0.5',
+      'http on a host that only starts like loopback': 'http://127.0.0.1.evil.example',
+      'http on localhost. (trailing dot)': 'http://localhost.',
+      ftp: 'ftp://abc1234.id.cyberark.cloud',
+      file: 'file:///etc/passwd',
+      credentials: 'https://u:p@abc1234.id.cyberark.cloud',
+      'a fragment': `${TENANT}#x`,
+      'a path': `${TENANT}/oauth2`,
+      'a query': `${TENANT}?a=1`,
     },
-    appId: { ...NOT_A_STRING, empty: '', blank: ' ', 'a space': 'orders api', 'a slash': 'a/b', 'a backslash': 'a\\b', 'a query': 'a?b', 'a fragment': 'a#b', 'an escape': 'a%2Fb', NUL: 'a\u0000b' },
-    issuer: { ...TYPES, empty: '', 'an empty list': [], 'an empty entry': [''], 'a non-string entry': [42], 'a padded entry': [' https://x/'] },
+    appId: {
+      ...NOT_A_STRING,
+      empty: '',
+      blank: ' ',
+      'a space': 'orders api',
+      'a slash': 'a/b',
+      'a backslash': 'a\\b',
+      'a query': 'a?b',
+      'a fragment': 'a#b',
+      'an escape': 'a%2Fb',
+      NUL: 'a\u0000b',
+    },
+    issuer: {
+      ...TYPES,
+      empty: '',
+      'an empty list': [],
+      'an empty entry': [''],
+      'a non-string entry': [42],
+      'a padded entry': [' https://x/'],
+    },
     jwksUri: {
-      ...NOT_A_STRING, empty: '', 'not a URL': 'keys', 'http on a public host': 'http://keys.example.com/jwks', file: 'file:///etc/passwd',
-      credentials: 'https://u:p@keys.example.com/jwks', 'a fragment': 'https://keys.example.com/jwks#k',
+      ...NOT_A_STRING,
+      empty: '',
+      'not a URL': 'keys',
+      'http on a public host': 'http://keys.example.com/jwks',
+      file: 'file:///etc/passwd',
+      credentials: 'https://u:p@keys.example.com/jwks',
+      'a fragment': 'https://keys.example.com/jwks#k',
     },
-    audience: { ...TYPES, empty: '', 'an empty list': [], 'an empty entry': [''], 'a null entry': [null], 'a padded entry': [' aud'] },
+    audience: {
+      ...TYPES,
+      empty: '',
+      'an empty list': [],
+      'an empty entry': [''],
+      'a null entry': [null],
+      'a padded entry': [' aud'],
+    },
     algorithms: {
-      'a string': 'RS256', ...TYPES, 'an empty list': [], 'an empty entry': [''], 'a non-string entry': [42], none: ['none'], None: ['None'],
-      HS256: ['HS256'], hs512: ['hs512'], 'a lower-case name': ['rs256'], 'an unknown name': ['RS1'],
+      'a string': 'RS256',
+      ...TYPES,
+      'an empty list': [],
+      'an empty entry': [''],
+      'a non-string entry': [42],
+      none: ['none'],
+      None: ['None'],
+      HS256: ['HS256'],
+      hs512: ['hs512'],
+      'a lower-case name': ['rs256'],
+      'an unknown name': ['RS1'],
     },
     clockTolerance: DURATION,
     maxTokenAge: { ...DURATION, zero: 0 },
     scopeClaim: { ...TYPES, empty: '', 'an empty list': [], 'an empty entry': [''], 'a non-string entry': [42] },
-    realm: { ...NOT_A_STRING, empty: '', 'a quote': 'a"b', 'a backslash': 'a\\b', 'non-ASCII': 'réalm', 'a line break': 'a\r\nb' },
-    logger: { 'a number': 42, 'a string': 'pino', 'a boolean': true, 'an empty object': {}, 'an array': [], null: null, 'an object with info only': { info: fn } },
+    realm: {
+      ...NOT_A_STRING,
+      empty: '',
+      'a quote': 'a"b',
+      'a backslash': 'a\\b',
+      'non-ASCII': 'réalm',
+      'a line break': 'a\r\nb',
+    },
+    logger: {
+      'a number': 42,
+      'a string': 'pino',
+      'a boolean': true,
+      'an empty object': {},
+      'an array': [],
+      null: null,
+      'an object with info only': { info: fn },
+    },
     onError: { ...NOT_A_STRING, empty: '', 'an unknown mode': 'throw', 'another case': 'RESPOND' },
     allowQueryToken: BOOLEAN,
     allowBodyToken: BOOLEAN,
     strict: BOOLEAN,
     allowInsecureHttp: BOOLEAN,
-    maxTokenLength: { 'a string': '16384', 'a boolean': true, null: null, 'an object': {}, negative: -1, zero: 0, 'below 64': 63, 'a fraction': 1.5, NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY },
+    maxTokenLength: {
+      'a string': '16384',
+      'a boolean': true,
+      null: null,
+      'an object': {},
+      negative: -1,
+      zero: 0,
+      'below 64': 63,
+      'a fraction': 1.5,
+      NaN: Number.NaN,
+      Infinity: Number.POSITIVE_INFINITY,
+    },
     keyCache: { 'a number': 42, 'a string': 'x', 'a boolean': true, 'an array': [], null: null, 'a function': fn },
     tokenCache: { 'a number': 42, 'a string': 'x', 'an array': [], null: null },
     env: { 'a number': 42, 'a string': 'CYBERARK_AUDIENCE=a', 'a boolean': true, null: null, 'an array': [] },
   };
   const cases: Array<[string, string, unknown]> = [];
-  for (const [option, values] of Object.entries(matrix)) for (const [kind, value] of Object.entries(values)) cases.push([option, kind, value]);
+  for (const [option, values] of Object.entries(matrix))
+    for (const [kind, value] of Object.entries(values)) cases.push([option, kind, value]);
 
   it.each(cases)('%s: %s', (option, _kind, value) => {
     const error = configError({ ...base, [option]: value });
@@ -227,10 +360,25 @@ describe('each option × each kind of wrong value', () => {
   for (const name of ['maxAge', 'cooldown', 'timeout', 'staleIfError']) {
     for (const [kind, value] of Object.entries(DURATION)) keyCacheCases.push([name, kind, value]);
   }
-  keyCacheCases.push(['maxAge', 'zero', 0], ['cooldown', 'zero', 0], ['cooldown', 'below 1 s', 0.5], ['timeout', 'zero', 0], ['timeout', 'longer than a Node.js timer can wait', 2_147_484]);
+  keyCacheCases.push(
+    ['maxAge', 'zero', 0],
+    ['cooldown', 'zero', 0],
+    ['cooldown', 'below 1 s', 0.5],
+    ['timeout', 'zero', 0],
+    ['timeout', 'longer than a Node.js timer can wait', 2_147_484],
+  );
   for (const [kind, value] of Object.entries({
-    'a string': '1024', 'a boolean': true, null: null, negative: -1, zero: 0, 'below 1024': 1023, 'a fraction': 1024.5, NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY,
-  })) keyCacheCases.push(['maxBytes', kind, value]);
+    'a string': '1024',
+    'a boolean': true,
+    null: null,
+    negative: -1,
+    zero: 0,
+    'below 1024': 1023,
+    'a fraction': 1024.5,
+    NaN: Number.NaN,
+    Infinity: Number.POSITIVE_INFINITY,
+  }))
+    keyCacheCases.push(['maxBytes', kind, value]);
 
   it.each(keyCacheCases)('keyCache.%s: %s', (name, _kind, value) => {
     const error = configError({ ...base, keyCache: { [name]: value } });
@@ -238,12 +386,19 @@ describe('each option × each kind of wrong value', () => {
     expect(error.message).toMatch(new RegExp(`^cyberark-bearer: option "keyCache.${name}" \\S`));
   });
 
-  it.each(Object.entries({ 'a string': '10', 'a boolean': true, null: null, negative: -1, 'a fraction': 1.5, NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY }))(
-    'tokenCache.max: %s',
-    (_kind, value) => {
-      expect(configError({ ...base, tokenCache: { max: value } }).option).toBe('tokenCache.max');
-    },
-  );
+  it.each(
+    Object.entries({
+      'a string': '10',
+      'a boolean': true,
+      null: null,
+      negative: -1,
+      'a fraction': 1.5,
+      NaN: Number.NaN,
+      Infinity: Number.POSITIVE_INFINITY,
+    }),
+  )('tokenCache.max: %s', (_kind, value) => {
+    expect(configError({ ...base, tokenCache: { max: value } }).option).toBe('tokenCache.max');
+  });
 
   const full = { CYBERARK_TENANT_URL: TENANT, CYBERARK_APP_ID: 'inventoryapi', CYBERARK_AUDIENCE: 'aud' };
   it.each<[string, Record<string, unknown>, string]>([
@@ -269,10 +424,23 @@ describe('each option × each kind of wrong value', () => {
   it('accepts the right kind of every option (so the cases above fail for their value alone)', () => {
     expect(() =>
       createBearerAuth({
-        ...base, issuer: [`${TENANT}/inventoryapi/`], jwksUri: `${TENANT}/OAuth2/Keys/inventoryapi`, audience: ['a', 'b'],
-        algorithms: ['RS256', 'PS256'], clockTolerance: 0, maxTokenAge: 0.5, scopeClaim: ['scope'], realm: 'orders', onError: 'next',
-        allowQueryToken: true, allowBodyToken: false, strict: true, allowInsecureHttp: false, maxTokenLength: 64,
-        keyCache: { maxAge: 0.1, cooldown: 1, timeout: 2_147_483, staleIfError: 0, maxBytes: 1024 }, tokenCache: { max: 0 },
+        ...base,
+        issuer: [`${TENANT}/inventoryapi/`],
+        jwksUri: `${TENANT}/OAuth2/Keys/inventoryapi`,
+        audience: ['a', 'b'],
+        algorithms: ['RS256', 'PS256'],
+        clockTolerance: 0,
+        maxTokenAge: 0.5,
+        scopeClaim: ['scope'],
+        realm: 'orders',
+        onError: 'next',
+        allowQueryToken: true,
+        allowBodyToken: false,
+        strict: true,
+        allowInsecureHttp: false,
+        maxTokenLength: 64,
+        keyCache: { maxAge: 0.1, cooldown: 1, timeout: 2_147_483, staleIfError: 0, maxBytes: 1024 },
+        tokenCache: { max: 0 },
         env: { LOG_LEVEL: 'silent' },
       }),
     ).not.toThrow();

@@ -27,7 +27,10 @@ it('reports counts and ages when the keys are held', async () => {
   const auth = createBearerAuth({ ...issuer.options, logger: silent, env: {} });
   await auth.ready();
   const res = await request(createApp(auth, silent)).get('/health').expect(200);
-  expect(res.body).toEqual({ status: 'ok', keySets: [{ usable: true, keys: 1, ageSeconds: expect.any(Number), consecutiveFailures: 0 }] });
+  expect(res.body).toEqual({
+    status: 'ok',
+    keySets: [{ usable: true, keys: 1, ageSeconds: expect.any(Number), consecutiveFailures: 0 }],
+  });
   expectNothingInternal(res.text);
 });
 
@@ -35,8 +38,14 @@ it('reports a failing key server by counts only', async () => {
   issuer.setFault('jwks', 'error');
   const auth = createBearerAuth({ ...issuer.options, logger: silent, env: {} });
   const app = createApp(auth, silent);
-  await request(app).get('/orders').set('Authorization', `Bearer ${issuer.mint({ scope: 'orders.read' })}`).expect(503);
+  await request(app)
+    .get('/orders')
+    .set('Authorization', `Bearer ${issuer.mint({ scope: 'orders.read' })}`)
+    .expect(503);
   const res = await request(app).get('/health').expect(503);
-  expect(res.body).toEqual({ status: 'keys unavailable', keySets: [{ usable: false, keys: 0, ageSeconds: null, consecutiveFailures: 1 }] });
+  expect(res.body).toEqual({
+    status: 'keys unavailable',
+    keySets: [{ usable: false, keys: 0, ageSeconds: null, consecutiveFailures: 1 }],
+  });
   expectNothingInternal(res.text);
 });

@@ -22,7 +22,12 @@ it('logs a refusal with its reason and the request, without the token', async ()
   const log = captureLogger('info');
   const app = createApp(createBearerAuth({ ...issuer.options, logger: log.logger }), log.logger);
   const token = issuer.mint({ scope: 'orders.read' });
-  await request(app).post('/orders').set('Authorization', `Bearer ${token}`).set('Cookie', 'session=abc123').send({ item: 'x' }).expect(403);
+  await request(app)
+    .post('/orders')
+    .set('Authorization', `Bearer ${token}`)
+    .set('Cookie', 'session=abc123')
+    .send({ item: 'x' })
+    .expect(403);
   const refusal = log.lines.find((line) => line.msg === 'bearer token refused');
   expect(refusal).toMatchObject({ reason: 'insufficient_scope', req: { method: 'POST', url: '/orders' } });
   expect(log.text()).not.toContain(token.split('.')[2]);

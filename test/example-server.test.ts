@@ -55,7 +55,8 @@ describe('npm start', () => {
     const tokenLine = lines().find((l) => l.startsWith('TOKEN=$(curl'))!;
     const calls = lines().filter((l) => /^curl .*\$\{?TOKEN/.test(l));
     expect(calls.length).toBeGreaterThanOrEqual(3);
-    for (const call of calls) expect({ call, status: await paste(tokenLine, call) }).toMatchObject({ status: expect.stringMatching(/^2\d\d$/) });
+    for (const call of calls)
+      expect({ call, status: await paste(tokenLine, call) }).toMatchObject({ status: expect.stringMatching(/^2\d\d$/) });
   });
 
   it('prints refusals that answer 401 and 403', async () => {
@@ -76,22 +77,35 @@ describe('npm start', () => {
 describe('npm start with some CYBERARK_* variables but not enough', () => {
   it.each([
     ['CYBERARK_APP_ID and CYBERARK_AUDIENCE', { CYBERARK_APP_ID: 'orders-api', CYBERARK_AUDIENCE: 'orders-api' }],
-    ['CYBERARK_JWKS_URI and CYBERARK_AUDIENCE', { CYBERARK_JWKS_URI: 'https://abc1234.id.cyberark.cloud/OAuth2/Keys/orders-api', CYBERARK_AUDIENCE: 'orders-api' }],
-  ])('with %s: exits with the configuration error, never trusting the built-in issuer', async (_case, extra) => {
-    const child = startServer(envWith(extra));
-    let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    // It either exits, or starts and prints its instructions (the built-in issuer): whichever comes first.
-    const code = await new Promise<number | null>((resolve) => {
-      child.once('close', (exitCode: number | null) => resolve(exitCode));
-      child.stdout!.on('data', () => {
-        if (/Orders API on/.test(text)) resolve(null);
+    [
+      'CYBERARK_JWKS_URI and CYBERARK_AUDIENCE',
+      { CYBERARK_JWKS_URI: 'https://abc1234.id.cyberark.cloud/OAuth2/Keys/orders-api', CYBERARK_AUDIENCE: 'orders-api' },
+    ],
+  ])(
+    'with %s: exits with the configuration error, never trusting the built-in issuer',
+    async (_case, extra) => {
+      const child = startServer(envWith(extra));
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      // It either exits, or starts and prints its instructions (the built-in issuer): whichever comes first.
+      const code = await new Promise<number | null>((resolve) => {
+        child.once('close', (exitCode: number | null) => resolve(exitCode));
+        child.stdout.on('data', () => {
+          if (/Orders API on/.test(text)) resolve(null);
+        });
       });
-    });
-    if (code === null && child.pid) process.kill(-child.pid, 'SIGTERM');
-    expect(text).not.toContain('Orders API on');
-    const fatal = text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; msg: string });
-    expect({ code, fatal }).toMatchObject({ code: 1, fatal: [{ level: 60, msg: expect.stringContaining('option "tenantUrl" (env CYBERARK_TENANT_URL)') }] });
-  }, 40_000);
+      if (code === null && child.pid) process.kill(-child.pid, 'SIGTERM');
+      expect(text).not.toContain('Orders API on');
+      const fatal = text
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; msg: string });
+      expect({ code, fatal }).toMatchObject({
+        code: 1,
+        fatal: [{ level: 60, msg: expect.stringContaining('option "tenantUrl" (env CYBERARK_TENANT_URL)') }],
+      });
+    },
+    40_000,
+  );
 });

@@ -55,12 +55,21 @@ describe('the Authorization header', () => {
   });
 
   it('refuses two Authorization headers with 400, even if both are valid', async () => {
-    const res = await rawGet(app(), [['Authorization', `Bearer ${token}`], ['Authorization', `Bearer ${token}`]]);
-    expect(res).toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'more than one bearer token in the request' } });
+    const res = await rawGet(app(), [
+      ['Authorization', `Bearer ${token}`],
+      ['Authorization', `Bearer ${token}`],
+    ]);
+    expect(res).toEqual({
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'more than one bearer token in the request' },
+    });
   });
 
   it('refuses a bearer header next to a Basic one', async () => {
-    const res = await rawGet(app(), [['Authorization', 'Basic dTpw'], ['Authorization', `Bearer ${token}`]]);
+    const res = await rawGet(app(), [
+      ['Authorization', 'Basic dTpw'],
+      ['Authorization', `Bearer ${token}`],
+    ]);
     expect(res.status).toBe(400);
   });
 
@@ -77,7 +86,9 @@ describe('query string and form body', () => {
   });
 
   it('accepts the query-string method when opted in', async () => {
-    await request(appWith({ allowQueryToken: true })).get(`/x?access_token=${token}`).expect(200);
+    await request(appWith({ allowQueryToken: true }))
+      .get(`/x?access_token=${token}`)
+      .expect(200);
   });
 
   it('accepts the form-body method when opted in, but not with GET or JSON', async () => {
@@ -111,9 +122,14 @@ describe('authenticate() on a bare Node request', () => {
 
   it("gives its errors the instance's realm, for handlers that read err.headers", async () => {
     const auth = createBearerAuth({ ...issuer.options, logger: silent, realm: 'orders' });
-    await expect(auth.authenticate({ headers: {} })).rejects.toMatchObject({ headers: { 'WWW-Authenticate': 'Bearer realm="orders"' } });
+    await expect(auth.authenticate({ headers: {} })).rejects.toMatchObject({
+      headers: { 'WWW-Authenticate': 'Bearer realm="orders"' },
+    });
     await expect(auth.authenticate({ headers: { authorization: `Bearer ${token}` } }, 'b')).rejects.toMatchObject({
-      headers: { 'WWW-Authenticate': 'Bearer realm="orders", error="insufficient_scope", error_description="insufficient scope", scope="b"' },
+      headers: {
+        'WWW-Authenticate':
+          'Bearer realm="orders", error="insufficient_scope", error_description="insufficient scope", scope="b"',
+      },
     });
   });
 });

@@ -88,7 +88,8 @@ describe('refusal logs behind pino-http', () => {
       return { ...req, headers };
     };
     const { app, captured } = appWith({ serializers: { req: withoutAuthorization } });
-    for (const header of [',', '":"', '{', 'GET', 'keep-alive']) await request(app).get('/x').set('Authorization', header).expect(401);
+    for (const header of [',', '":"', '{', 'GET', 'keep-alive'])
+      await request(app).get('/x').set('Authorization', header).expect(401);
     expect(refusals(captured.lines)).toHaveLength(5);
     expect(refusals(captured.lines)[0]).toMatchObject({ reason: 'no_credentials', req: { method: 'GET', url: '/x' } });
     expect(captured.lines.filter((l) => l.level === 40)).toEqual([]);
@@ -103,7 +104,10 @@ describe('refusal logs behind pino-http', () => {
 
   it('pino-http on a logger that removes the header (redact with remove: true): the line goes through req.log, no token', async () => {
     const lines: string[] = [];
-    const redacting = pino({ level: 'info', redact: { paths: ['req.headers.authorization'], remove: true } }, { write: (line: string) => void lines.push(line) });
+    const redacting = pino(
+      { level: 'info', redact: { paths: ['req.headers.authorization'], remove: true } },
+      { write: (line: string) => void lines.push(line) },
+    );
     const auth = createBearerAuth({ ...issuer.options, logger: redacting, env: {} });
     const app = express();
     app.use(pinoHttp({ logger: redacting, autoLogging: false }));
@@ -118,15 +122,23 @@ describe('refusal logs behind pino-http', () => {
 
   it('pino-http on a logger that censors the header: an authorization key is enough to skip req.log', async () => {
     const lines: string[] = [];
-    const censoring = pino({ level: 'info', redact: ['req.headers.authorization'] }, { write: (line: string) => void lines.push(line) });
+    const censoring = pino(
+      { level: 'info', redact: ['req.headers.authorization'] },
+      { write: (line: string) => void lines.push(line) },
+    );
     const auth = createBearerAuth({ ...issuer.options, logger: censoring, env: {} });
     const app = express();
     app.use(pinoHttp({ logger: censoring, autoLogging: false }));
     app.get('/x', auth.requireToken('a'), (_req, res) => {
       res.json({});
     });
-    await request(app).get('/x').set('Authorization', `Bearer ${issuer.mint({ scope: 'b' })}`).expect(403);
-    const refusal = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === 'bearer token refused');
+    await request(app)
+      .get('/x')
+      .set('Authorization', `Bearer ${issuer.mint({ scope: 'b' })}`)
+      .expect(403);
+    const refusal = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((l) => l.msg === 'bearer token refused');
     expect(refusal).toMatchObject({ reason: 'insufficient_scope', reqId: 1 });
     expect(refusal).not.toHaveProperty('req');
   });
@@ -154,7 +166,9 @@ describe('the req.log guard reads what pino-http bound, not the live request', (
     };
     const { app, captured } = appWith({ serializers: { req: withoutHeaderOrUrlQuery } });
     const opaque = 'opaque+token/with=signs+in/it==';
-    await request(app).get(`/x?access_token=${encodeURIComponent(opaque)}`).expect(400);
+    await request(app)
+      .get(`/x?access_token=${encodeURIComponent(opaque)}`)
+      .expect(400);
     expect(captured.text()).not.toContain(opaque);
     expect(refusals(captured.lines)).toEqual([expect.objectContaining({ reason: 'token_in_query', reqId: 1 })]);
   });
@@ -183,7 +197,9 @@ describe('the req.log guard reads what pino-http bound, not the live request', (
 
   it('the token bound under another name by a custom serializer: not written', async () => {
     const caller = (req: { method: string; url: string; headers: Record<string, string> }) => ({
-      method: req.method, url: req.url, caller: req.headers.authorization?.split(' ')[1],
+      method: req.method,
+      url: req.url,
+      caller: req.headers.authorization?.split(' ')[1],
     });
     const { app, captured } = appWith({ serializers: { req: caller } });
     const token = issuer.mint({ scope: 'b' });

@@ -7,7 +7,12 @@ import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createBearerAuth, requireToken, BearerError, InvalidTokenError, InsufficientScopeError, type BearerAuth,
+  createBearerAuth,
+  requireToken,
+  BearerError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  type BearerAuth,
 } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { EXPRESS_VERSIONS, guardedApp, type ExpressFactory } from './support/apps.js';
@@ -68,7 +73,12 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
 
   it('takes clientId from client_id, then azp, then unique_name, then sub', async () => {
     const get = async (claims: Record<string, unknown>) =>
-      (await request(app).get('/me').set('Authorization', bearer(issuer.mint(claims))).expect(200)).body.clientId;
+      (
+        await request(app)
+          .get('/me')
+          .set('Authorization', bearer(issuer.mint(claims)))
+          .expect(200)
+      ).body.clientId;
     expect(await get({ client_id: 'c', azp: 'a', unique_name: 'u', sub: 's' })).toBe('c');
     expect(await get({ azp: 'a', unique_name: 'u', sub: 's' })).toBe('a');
     expect(await get({ unique_name: 'u', sub: 's' })).toBe('u');
@@ -149,7 +159,11 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
     expect(res.headers['www-authenticate']).toBe(
       'Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="orders.write orders.read"',
     );
-    expect(res.body).toEqual({ error: 'insufficient_scope', error_description: 'insufficient scope', scope: 'orders.write orders.read' });
+    expect(res.body).toEqual({
+      error: 'insufficient_scope',
+      error_description: 'insufficient scope',
+      scope: 'orders.write orders.read',
+    });
   });
 
   it('requires all scopes of an array', async () => {
@@ -160,23 +174,42 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
   });
 
   it('requires one scope of anyOf', async () => {
-    await request(app).get('/reports').set('Authorization', bearer(issuer.mint({ scope: 'admin' }))).expect(200);
-    await request(app).get('/reports').set('Authorization', bearer(issuer.mint({ scope: 'reports.read' }))).expect(200);
-    await request(app).get('/reports').set('Authorization', bearer(issuer.mint({ scope: 'orders.read' }))).expect(403);
+    await request(app)
+      .get('/reports')
+      .set('Authorization', bearer(issuer.mint({ scope: 'admin' })))
+      .expect(200);
+    await request(app)
+      .get('/reports')
+      .set('Authorization', bearer(issuer.mint({ scope: 'reports.read' })))
+      .expect(200);
+    await request(app)
+      .get('/reports')
+      .set('Authorization', bearer(issuer.mint({ scope: 'orders.read' })))
+      .expect(403);
   });
 
-  it.each([
-    ['orders.readx'], ['orders'], ['read'], ['orders.read.all'], ['ORDERS.READ'], ['xorders.read'],
-  ])('matches whole scope names only: %s does not grant orders.read', async (scope) => {
-    await request(app).get('/orders').set('Authorization', bearer(issuer.mint({ scope }))).expect(403);
-  });
+  it.each([['orders.readx'], ['orders'], ['read'], ['orders.read.all'], ['ORDERS.READ'], ['xorders.read']])(
+    'matches whole scope names only: %s does not grant orders.read',
+    async (scope) => {
+      await request(app)
+        .get('/orders')
+        .set('Authorization', bearer(issuer.mint({ scope })))
+        .expect(403);
+    },
+  );
 
   it('reads scopes from an scp array when scope is absent', async () => {
-    await request(app).get('/orders').set('Authorization', bearer(issuer.mint({ scp: ['orders.read'] }))).expect(200);
+    await request(app)
+      .get('/orders')
+      .set('Authorization', bearer(issuer.mint({ scp: ['orders.read'] })))
+      .expect(200);
   });
 
   it('grants nothing from a scope claim of the wrong type', async () => {
-    await request(app).get('/orders').set('Authorization', bearer(issuer.mint({ scope: 42 }))).expect(403);
+    await request(app)
+      .get('/orders')
+      .set('Authorization', bearer(issuer.mint({ scope: 42 })))
+      .expect(403);
   });
 
   it('lets any valid token through requireToken() with no scope', async () => {
@@ -200,7 +233,12 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
     const expired = issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600 });
     const res = await request(custom).get('/x').set('Authorization', bearer(expired)).expect(401);
     expect(res.body).toEqual({
-      mine: true, isBearerError: true, isInvalidToken: true, isScope: false, reason: 'token_expired', code: 'ERR_BEARER_INVALID_TOKEN',
+      mine: true,
+      isBearerError: true,
+      isInvalidToken: true,
+      isScope: false,
+      reason: 'token_expired',
+      code: 'ERR_BEARER_INVALID_TOKEN',
     });
     const noScope = await request(custom).get('/x').set('Authorization', bearer(issuer.mint())).expect(403);
     expect(noScope.body.isScope).toBe(true);
@@ -211,11 +249,15 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
     const plain = guardedApp(nextAuth.requireToken(), { express });
     const res = await request(plain).get('/x').expect(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="orders"');
-    const expired = await request(plain).get('/x').set('Authorization', bearer(issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600 }))).expect(401);
-    expect(expired.headers['www-authenticate']).toBe('Bearer realm="orders", error="invalid_token", error_description="token expired"');
+    const expired = await request(plain)
+      .get('/x')
+      .set('Authorization', bearer(issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600 })))
+      .expect(401);
+    expect(expired.headers['www-authenticate']).toBe(
+      'Bearer realm="orders", error="invalid_token", error_description="token expired"',
+    );
     expect(expired.headers['cache-control']).toBe('no-store');
   });
-
 
   it('closes the connection when it must refuse after an earlier middleware sent the headers', async () => {
     const early = express();
@@ -242,8 +284,13 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
       if (!(err instanceof BearerError)) return next(err);
       res.status(err.status).set(err.headers).json(err.body);
     });
-    const res = await request(handled).get('/x').set('Authorization', bearer(issuer.mint({ scope: 'other' }))).expect(403);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="orders", error="insufficient_scope", error_description="insufficient scope", scope="orders.read"');
+    const res = await request(handled)
+      .get('/x')
+      .set('Authorization', bearer(issuer.mint({ scope: 'other' })))
+      .expect(403);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="orders", error="insufficient_scope", error_description="insufficient scope", scope="orders.read"',
+    );
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toEqual({ error: 'insufficient_scope', error_description: 'insufficient scope', scope: 'orders.read' });
   });
@@ -265,7 +312,10 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
       res.json({ ok: true });
     });
     await request(guarded).get('/api/orders').expect(401);
-    await request(guarded).get('/api/orders').set('Authorization', bearer(issuer.mint({ scope: 'orders.read' }))).expect(200);
+    await request(guarded)
+      .get('/api/orders')
+      .set('Authorization', bearer(issuer.mint({ scope: 'orders.read' })))
+      .expect(200);
     await request(guarded).get('/public').expect(200);
   });
 
@@ -284,7 +334,14 @@ describe.each(EXPRESS_VERSIONS)('requireToken on %s', (_name, express: ExpressFa
     const refusals = captured.lines.filter((l) => l.msg === 'bearer token refused');
     expect(refusals).toHaveLength(1);
     expect(refusals[0]).toMatchObject({
-      level: 30, reason: 'token_expired', status: 401, method: 'GET', path: '/orders', route: '/orders', sub: 'sub-123', kid: issuer.kid,
+      level: 30,
+      reason: 'token_expired',
+      status: 401,
+      method: 'GET',
+      path: '/orders',
+      route: '/orders',
+      sub: 'sub-123',
+      kid: issuer.kid,
     });
     expect(captured.text()).not.toContain(expired);
     expect(captured.text()).not.toContain(expired.split('.')[2]);
@@ -300,12 +357,20 @@ describe('requireToken() from the environment', () => {
 
   it('reads CYBERARK_TENANT_URL, CYBERARK_APP_ID and CYBERARK_AUDIENCE', async () => {
     const { default: express } = await import('express');
-    const env = { CYBERARK_TENANT_URL: issuer.url, CYBERARK_APP_ID: 'env-app', CYBERARK_AUDIENCE: 'env-audience', LOG_LEVEL: 'silent' };
+    const env = {
+      CYBERARK_TENANT_URL: issuer.url,
+      CYBERARK_APP_ID: 'env-app',
+      CYBERARK_AUDIENCE: 'env-audience',
+      LOG_LEVEL: 'silent',
+    };
     const app = express();
     app.get('/orders', requireToken('orders.read', { env }), (req, res) => {
       res.json({ sub: req.auth.subject });
     });
-    await request(app).get('/orders').set('Authorization', `Bearer ${issuer.mint({ scope: 'orders.read', sub: 's1' })}`).expect(200, { sub: 's1' });
+    await request(app)
+      .get('/orders')
+      .set('Authorization', `Bearer ${issuer.mint({ scope: 'orders.read', sub: 's1' })}`)
+      .expect(200, { sub: 's1' });
   });
 
   it('throws at construction when the audience is missing, naming the option and env var', () => {
@@ -318,7 +383,8 @@ describe('requireToken() from the environment', () => {
     const call = requireToken as (...args: unknown[]) => unknown;
     expect(() => call('orders.read', 'orders.write')).toThrow(/takes one scope requirement.*\['a', 'b'\]/);
     const auth = createBearerAuth({ ...issuer.options, logger: silent });
-    const method = auth.requireToken as (...args: unknown[]) => unknown;
+    const method = (...args: unknown[]) =>
+      (auth as unknown as { requireToken(...args: unknown[]): unknown }).requireToken(...args);
     expect(() => method('orders.read', 'orders.write')).toThrow(/takes one scope requirement/);
   });
 });

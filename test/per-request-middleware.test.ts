@@ -47,7 +47,8 @@ describe('requireToken() built per request with req.log', () => {
     const app = perRequestApp(captureLogger('info'));
     const token = issuer.mint({ scope: 'a' });
     const answers = [];
-    for (let i = 0; i < 4; i++) answers.push((await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(200)).body);
+    for (let i = 0; i < 4; i++)
+      answers.push((await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(200)).body);
     // A token enters the cache the first time it verifies while the cache has room: the second request is a hit.
     expect(answers.map((a: { synchronous: boolean }) => a.synchronous)).toEqual([false, true, true, true]);
     expect(issuer.jwksFetches).toBe(1);

@@ -14,7 +14,15 @@ import { createClientCredentials, TokenRequestError } from 'cyberark-bearer/clie
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { guardedApp } from './support/apps.js';
 import { captureLogger, silent } from './support/logger.js';
-import { json, redirect, routed, scriptedServer, tokenAnswer, type Answer, type ScriptedServer } from './support/scripted-server.js';
+import {
+  json,
+  redirect,
+  routed,
+  scriptedServer,
+  tokenAnswer,
+  type Answer,
+  type ScriptedServer,
+} from './support/scripted-server.js';
 
 let issuer: TestIssuer;
 const servers: ScriptedServer[] = [];
@@ -70,11 +78,13 @@ async function readyError(auth: { ready(): Promise<void> }): Promise<KeysFetchEr
 describe('JWKS fetch', () => {
   it('follows up to 3 loopback redirects, relative ones resolved against the current URL', async () => {
     const keys = await serve(jwksAnswer);
-    const hops = await serve(routed({
-      '/a/keys': redirect(302, 'next'),
-      '/a/next': redirect(301, '/b/keys?x=1'),
-      '/b/keys': redirect(307, `${keys.url.replace('127.0.0.1', 'localhost')}/jwks`),
-    }));
+    const hops = await serve(
+      routed({
+        '/a/keys': redirect(302, 'next'),
+        '/a/next': redirect(301, '/b/keys?x=1'),
+        '/b/keys': redirect(307, `${keys.url.replace('127.0.0.1', 'localhost')}/jwks`),
+      }),
+    );
     const { auth, call } = guard({ jwksUri: `${hops.url}/a/keys` });
     await auth.ready();
     expect(hops.received.map((r) => r.url)).toEqual(['/a/keys', '/a/next', '/b/keys?x=1']);
@@ -119,7 +129,12 @@ describe('JWKS fetch', () => {
   });
 
   it.each([
-    ['credentials', (url: string) => `http://user:pass-secret@${url.slice('http://'.length)}/keys`, 'bad_redirect', 'refused: it carries credentials'],
+    [
+      'credentials',
+      (url: string) => `http://user:pass-secret@${url.slice('http://'.length)}/keys`,
+      'bad_redirect',
+      'refused: it carries credentials',
+    ],
     ['an unreadable Location', () => 'http://[', 'bad_redirect', 'redirect to an unreadable Location refused'],
     ['no Location at all', undefined, 'http_status', 'HTTP 302'],
   ] as const)('refuses a redirect with %s', async (_case, location, reason, message) => {
@@ -135,12 +150,14 @@ describe('JWKS fetch', () => {
 
   it('follows 3 redirects and refuses a fourth, without asking where it points', async () => {
     const keys = await serve(jwksAnswer);
-    const hops = await serve(routed({
-      '/1': redirect(302, '/2'),
-      '/2': redirect(302, '/3'),
-      '/3': redirect(302, '/4'),
-      '/4': redirect(302, `${keys.url}/jwks`),
-    }));
+    const hops = await serve(
+      routed({
+        '/1': redirect(302, '/2'),
+        '/2': redirect(302, '/3'),
+        '/3': redirect(302, '/4'),
+        '/4': redirect(302, `${keys.url}/jwks`),
+      }),
+    );
     const { auth, call, failures } = guard({ jwksUri: `${hops.url}/1` });
     const error = await readyError(auth);
     expect(error.message).toContain(`more than 3 redirects (the last to ${keys.url}/jwks)`);
@@ -156,12 +173,19 @@ describe('discovery', () => {
   async function discoveredIssuer(wellKnown: (issuerUrl: string) => Answer) {
     let issuerUrl = '';
     const metadata: Answer = (req, res) => json(200, { issuer: issuerUrl, jwks_uri: issuer.jwksUri })(req, res);
-    const server = await serve(routed({ '/tenant/.well-known/openid-configuration': (req, res) => wellKnown(issuerUrl)(req, res), '/meta': metadata }));
+    const server = await serve(
+      routed({ '/tenant/.well-known/openid-configuration': (req, res) => wellKnown(issuerUrl)(req, res), '/meta': metadata }),
+    );
     issuerUrl = `${server.url}/tenant`;
     return { server, issuerUrl };
   }
 
-  const discoveryOptions = (issuerUrl: string): Partial<BearerAuthOptions> => ({ tenantUrl: undefined, appId: undefined, jwksUri: undefined, issuer: issuerUrl });
+  const discoveryOptions = (issuerUrl: string): Partial<BearerAuthOptions> => ({
+    tenantUrl: undefined,
+    appId: undefined,
+    jwksUri: undefined,
+    issuer: issuerUrl,
+  });
 
   it('follows a loopback redirect of the well-known document', async () => {
     const { server, issuerUrl } = await discoveredIssuer(() => redirect(308, '../../meta?from=well-known'));
@@ -194,8 +218,17 @@ describe('token endpoint', () => {
   it('refuses a redirect to plain http on a non-loopback host, before connecting', async () => {
     const target = await cleartextHost(tokenAnswer());
     const endpoint = await serve(redirect(307, `${target.url}/token?client_secret=query-secret`));
-    const client = createClientCredentials({ tokenUrl: `${endpoint.url}/token`, clientId: 'svc', clientSecret: 'redirect-secret', logger: silent, env: {} });
-    const error = await client.getToken().then(() => undefined, (e: unknown) => e as TokenRequestError);
+    const client = createClientCredentials({
+      tokenUrl: `${endpoint.url}/token`,
+      clientId: 'svc',
+      clientSecret: 'redirect-secret',
+      logger: silent,
+      env: {},
+    });
+    const error = await client.getToken().then(
+      () => undefined,
+      (e: unknown) => e as TokenRequestError,
+    );
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(error!.status).toBe(307);
     expect(error!.message).toContain(`redirected to ${target.url}/token, which is refused: neither https nor loopback`);
@@ -207,8 +240,16 @@ describe('token endpoint', () => {
   it('still follows no redirect over https or loopback: it would resend the secret', async () => {
     const target = await serve(tokenAnswer());
     const endpoint = await serve(redirect(308, `${target.url}/token`));
-    const client = createClientCredentials({ tokenUrl: `${endpoint.url}/token`, clientId: 'svc', clientSecret: 'redirect-secret', logger: silent, env: {} });
-    await expect(client.getToken()).rejects.toThrow(`redirected to ${target.url}/token, which is not followed (it would resend the secret)`);
+    const client = createClientCredentials({
+      tokenUrl: `${endpoint.url}/token`,
+      clientId: 'svc',
+      clientSecret: 'redirect-secret',
+      logger: silent,
+      env: {},
+    });
+    await expect(client.getToken()).rejects.toThrow(
+      `redirected to ${target.url}/token, which is not followed (it would resend the secret)`,
+    );
     expect(target.received).toHaveLength(0);
   });
 });

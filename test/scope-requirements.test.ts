@@ -29,7 +29,9 @@ afterAll(() => issuer.close());
 
 const call = (path: string, scope: string | undefined) => {
   log.lines.length = 0;
-  return request(app).get(path).set('Authorization', `Bearer ${issuer.mint({ scope })}`);
+  return request(app)
+    .get(path)
+    .set('Authorization', `Bearer ${issuer.mint({ scope })}`);
 };
 
 function expectInsufficient(res: request.Response, scope: string): void {
@@ -38,7 +40,9 @@ function expectInsufficient(res: request.Response, scope: string): void {
     challenge: `Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="${scope}"`,
     body: { error: 'insufficient_scope', error_description: 'insufficient scope', scope },
   });
-  expect(log.lines.filter((l) => l.msg === 'bearer token refused')).toMatchObject([{ reason: 'insufficient_scope', status: 403 }]);
+  expect(log.lines.filter((l) => l.msg === 'bearer token refused')).toMatchObject([
+    { reason: 'insufficient_scope', status: 403 },
+  ]);
 }
 
 describe('{ allOf: [...] }', () => {

@@ -14,7 +14,14 @@ beforeAll(async () => {
   issuer = await createTestIssuer({
     appId: 'orders-api',
     audience: 'orders-audience',
-    clients: [{ clientId: 'svc-reporting@cyberark.cloud.1234', clientSecret: 'p@ss word', scopes: ['orders.read', 'orders.write'], claims: { team: 'finance' } }],
+    clients: [
+      {
+        clientId: 'svc-reporting@cyberark.cloud.1234',
+        clientSecret: 'p@ss word',
+        scopes: ['orders.read', 'orders.write'],
+        claims: { team: 'finance' },
+      },
+    ],
   });
 });
 afterAll(() => issuer.close());
@@ -34,9 +41,14 @@ async function tokenRequest(body: URLSearchParams | string, headers: Record<stri
 
 describe('token endpoint (client credentials)', () => {
   it('issues a CyberArk-shaped token for form-body client authentication', async () => {
-    const res = await tokenRequest(form({
-      grant_type: 'client_credentials', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word', scope: 'orders.read',
-    }));
+    const res = await tokenRequest(
+      form({
+        grant_type: 'client_credentials',
+        client_id: 'svc-reporting@cyberark.cloud.1234',
+        client_secret: 'p@ss word',
+        scope: 'orders.read',
+      }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'orders.read' });
@@ -63,7 +75,9 @@ describe('token endpoint (client credentials)', () => {
   });
 
   it('issues tokens that the middleware accepts', async () => {
-    const res = await tokenRequest(form({ grant_type: 'client_credentials', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word' }));
+    const res = await tokenRequest(
+      form({ grant_type: 'client_credentials', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word' }),
+    );
     const auth = createBearerAuth({ ...issuer.options, logger: silent });
     const verified = await auth.verify(res.body.access_token as string);
     expect(verified.clientId).toBe('svc-reporting@cyberark.cloud.1234');
@@ -71,13 +85,54 @@ describe('token endpoint (client credentials)', () => {
   });
 
   it.each<[string, URLSearchParams, Record<string, string>, number, string]>([
-    ['a wrong secret', form({ grant_type: 'client_credentials', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'nope' }), {}, 401, 'invalid_client'],
-    ['an unknown client', form({ grant_type: 'client_credentials', client_id: 'who', client_secret: 'x' }), {}, 401, 'invalid_client'],
+    [
+      'a wrong secret',
+      form({ grant_type: 'client_credentials', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'nope' }),
+      {},
+      401,
+      'invalid_client',
+    ],
+    [
+      'an unknown client',
+      form({ grant_type: 'client_credentials', client_id: 'who', client_secret: 'x' }),
+      {},
+      401,
+      'invalid_client',
+    ],
     ['no client authentication', form({ grant_type: 'client_credentials' }), {}, 401, 'invalid_client'],
-    ['a missing grant_type', form({ client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word' }), {}, 400, 'invalid_request'],
-    ['another grant type', form({ grant_type: 'password', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word' }), {}, 400, 'unsupported_grant_type'],
-    ['a scope the client may not have', form({ grant_type: 'client_credentials', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word', scope: 'orders.read admin' }), {}, 400, 'invalid_scope'],
-    ['two authentication methods', form({ grant_type: 'client_credentials', client_secret: 'p@ss word' }), { authorization: basic('svc-reporting@cyberark.cloud.1234', 'p@ss word') }, 400, 'invalid_request'],
+    [
+      'a missing grant_type',
+      form({ client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word' }),
+      {},
+      400,
+      'invalid_request',
+    ],
+    [
+      'another grant type',
+      form({ grant_type: 'password', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word' }),
+      {},
+      400,
+      'unsupported_grant_type',
+    ],
+    [
+      'a scope the client may not have',
+      form({
+        grant_type: 'client_credentials',
+        client_id: 'svc-reporting@cyberark.cloud.1234',
+        client_secret: 'p@ss word',
+        scope: 'orders.read admin',
+      }),
+      {},
+      400,
+      'invalid_scope',
+    ],
+    [
+      'two authentication methods',
+      form({ grant_type: 'client_credentials', client_secret: 'p@ss word' }),
+      { authorization: basic('svc-reporting@cyberark.cloud.1234', 'p@ss word') },
+      400,
+      'invalid_request',
+    ],
   ])('answers %s with the RFC 6749 error', async (_case, body, headers, status, error) => {
     const res = await tokenRequest(body, headers);
     expect(res.status).toBe(status);
@@ -87,7 +142,9 @@ describe('token endpoint (client credentials)', () => {
   });
 
   it('challenges a failed Basic authentication with WWW-Authenticate', async () => {
-    const res = await tokenRequest(form({ grant_type: 'client_credentials' }), { authorization: basic('svc-reporting@cyberark.cloud.1234', 'wrong') });
+    const res = await tokenRequest(form({ grant_type: 'client_credentials' }), {
+      authorization: basic('svc-reporting@cyberark.cloud.1234', 'wrong'),
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Basic realm="orders-api"');
   });
@@ -101,7 +158,11 @@ describe('token endpoint (client credentials)', () => {
   it('serves the token endpoint path in any case, as CyberArk does', async () => {
     const res = await fetch(issuer.tokenUrl.replace('/oauth2/', '/OAuth2/'), {
       method: 'POST',
-      body: form({ grant_type: 'client_credentials', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word' }),
+      body: form({
+        grant_type: 'client_credentials',
+        client_id: 'svc-reporting@cyberark.cloud.1234',
+        client_secret: 'p@ss word',
+      }),
     });
     expect(res.status).toBe(200);
   });
@@ -138,7 +199,9 @@ describe('JWKS, discovery and faults', () => {
 
   it('fails the token endpoint on demand', async () => {
     issuer.setFault('token', 'error');
-    const res = await tokenRequest(form({ grant_type: 'client_credentials', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word' }));
+    const res = await tokenRequest(
+      form({ grant_type: 'client_credentials', client_id: 'svc-reporting@cyberark.cloud.1234', client_secret: 'p@ss word' }),
+    );
     issuer.setFault('token', null);
     expect(res.status).toBe(500);
   });

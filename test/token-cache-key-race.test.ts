@@ -68,7 +68,13 @@ describe.skipIf(process.platform === 'win32')('a token cached while a refresh wi
     // The first fetch publishes A; every later one publishes B in its place.
     keys = await scriptedServer([json(200, { keys: [a.jwk] }), json(200, { keys: [b.jwk] })]);
     issuer = await createTestIssuer({ appId: 'race-app', audience: 'race-api' });
-    const auth = createBearerAuth({ ...issuer.options, jwksUri: `${keys.url}/keys`, keyCache: { maxAge: 600 }, logger: silent, env: {} });
+    const auth = createBearerAuth({
+      ...issuer.options,
+      jwksUri: `${keys.url}/keys`,
+      keyCache: { maxAge: 600 },
+      logger: silent,
+      env: {},
+    });
     const app = guardedApp(auth.requireToken());
     const token = issuer.mint({}, { kid }, { key: a.privateKey });
 

@@ -69,7 +69,9 @@ describe('verified-token cache', () => {
     const token = issuer.mint({ scope: 'orders.read' });
     await admit(auth, token);
     const [header, , signature] = token.split('.');
-    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()), scope: 'admin' })).toString('base64url');
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()), scope: 'admin' }),
+    ).toString('base64url');
     await expect(auth.verify(`${header}.${forgedPayload}.${signature}`)).rejects.toMatchObject({ reason: 'bad_signature' });
     const app = guardedApp(auth.requireToken('admin'));
     await request(app).get('/x').set('Authorization', `Bearer ${header}.${forgedPayload}.${signature}`).expect(401);

@@ -116,7 +116,7 @@ user's secret is read from ${INTROSPECTION_SECRET_VARIABLE} and never shown.`,
     'introspection-url': {
       type: 'string',
       value: '<url>',
-      help: 'Introspection endpoint (default: the tenant app\'s)',
+      help: "Introspection endpoint (default: the tenant app's)",
       env: 'CYBERARK_INTROSPECTION_URL',
       option: 'introspection.url',
     },
@@ -180,8 +180,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
     // An opaque token's claims are the answer itself.
     if (answer && isRecord(verdict.claims)) verdict.claims = withheld(verdict.claims, secret);
     io.out(`${JSON.stringify({ ...verdict, ...(answer && { introspection: answer }) })}\n`);
-  }
-  else io.out(`${[...verdictLines(explanation, auth.config), ...answerLines(answer, auth.config)].join('\n')}\n`);
+  } else io.out(`${[...verdictLines(explanation, auth.config), ...answerLines(answer, auth.config)].join('\n')}\n`);
   return explanation.valid ? EXIT.ok : EXIT.refused;
 }
 
@@ -270,7 +269,8 @@ function verdictLines(e: Explanation, config: ResolvedConfig): string[] {
 function withheld(answer: Readonly<Record<string, unknown>>, secret: string | undefined): Record<string, unknown> {
   const shown: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(answer)) {
-    shown[name] = secret && repeatsSecret(`${name} ${JSON.stringify(value)}`, secret) ? '(withheld: it repeats the client secret)' : value;
+    shown[name] =
+      secret && repeatsSecret(`${name} ${JSON.stringify(value)}`, secret) ? '(withheld: it repeats the client secret)' : value;
   }
   return shown;
 }

@@ -152,7 +152,10 @@ export function createClientCredentials(options?: ClientCredentialsOptions): Cli
       return response;
     }
     await response.body?.cancel().catch(() => {});
-    logger.info({ tokenUrl: config.tokenUrl, clientId: config.clientId, method: request.method, url: originAndPath(url) }, 'API refused the token as invalid_token; retrying once with a new token');
+    logger.info(
+      { tokenUrl: config.tokenUrl, clientId: config.clientId, method: request.method, url: originAndPath(url) },
+      'API refused the token as invalid_token; retrying once with a new token',
+    );
     invalidate(token);
     return (await send(spare)).response;
   };

@@ -37,8 +37,13 @@ export class TokenRequestError extends TokenError {
   readonly errorDescription: string | undefined;
 
   constructor(details: {
-    tokenUrl: string; clientId: string; status: number; error: string | undefined; errorDescription: string | undefined;
-    hint?: string | undefined; descriptionWithheld?: boolean;
+    tokenUrl: string;
+    clientId: string;
+    status: number;
+    error: string | undefined;
+    errorDescription: string | undefined;
+    hint?: string | undefined;
+    descriptionWithheld?: boolean;
   }) {
     let what = `HTTP ${details.status}${details.hint ? `: ${details.hint}` : ''}`;
     if (details.error) {
@@ -46,7 +51,11 @@ export class TokenRequestError extends TokenError {
       if (details.errorDescription) what += ` (${details.errorDescription})`;
       else if (details.descriptionWithheld) what += ' (error_description withheld: it repeats the client secret)';
     }
-    super(`token request for client ${JSON.stringify(details.clientId)} refused by ${details.tokenUrl}: ${what}`, details.tokenUrl, details.clientId);
+    super(
+      `token request for client ${JSON.stringify(details.clientId)} refused by ${details.tokenUrl}: ${what}`,
+      details.tokenUrl,
+      details.clientId,
+    );
     this.status = details.status;
     this.error = details.error;
     this.errorDescription = details.errorDescription;
@@ -70,11 +79,23 @@ export class TokenUnavailableError extends TokenError {
   readonly attempts: number;
 
   constructor(
-    details: { tokenUrl: string; clientId: string; kind: TokenFailureKind; problem: string; status: number | undefined; attempts: number },
+    details: {
+      tokenUrl: string;
+      clientId: string;
+      kind: TokenFailureKind;
+      problem: string;
+      status: number | undefined;
+      attempts: number;
+    },
     options?: ErrorOptions,
   ) {
     const tries = details.attempts === 1 ? '1 attempt' : `${details.attempts} attempts`;
-    super(`no token for client ${JSON.stringify(details.clientId)} from ${details.tokenUrl} after ${tries}: ${details.problem}`, details.tokenUrl, details.clientId, options);
+    super(
+      `no token for client ${JSON.stringify(details.clientId)} from ${details.tokenUrl} after ${tries}: ${details.problem}`,
+      details.tokenUrl,
+      details.clientId,
+      options,
+    );
     this.kind = details.kind;
     this.status = details.status;
     this.attempts = details.attempts;

@@ -59,14 +59,21 @@ export function basicCredentials(clientId: string, clientSecret: string): string
 const percentDecode = (text: string): string =>
   text.replace(/(?:%[0-9a-f]{2})+/gi, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
 const jsonUnescape = (text: string): string =>
-  text.replace(/\\(?:u([0-9a-f]{4})|(["\\/]))/gi, (_match, hex: string | undefined, char: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : char!));
+  text.replace(/\\(?:u([0-9a-f]{4})|(["\\/]))/gi, (_match, hex: string | undefined, char: string | undefined) =>
+    hex ? String.fromCharCode(parseInt(hex, 16)) : char!,
+  );
 /** Every run of base64 (either alphabet) decoded, from each of the 4 offsets a glued prefix could shift it by. */
 const base64Decode = (text: string): string =>
-  (text.match(/[\w+/-]{4,}/g) ?? []).flatMap((run) => [0, 1, 2, 3].map((k) => Buffer.from(run.slice(k), 'base64').toString('utf8'))).join('\n');
+  (text.match(/[\w+/-]{4,}/g) ?? [])
+    .flatMap((run) => [0, 1, 2, 3].map((k) => Buffer.from(run.slice(k), 'base64').toString('utf8')))
+    .join('\n');
 
 /** The encodings a server may echo a secret in: URL, form (`+` for space), JSON escapes, base64 (Basic). */
 const DECODINGS: ReadonlyArray<(text: string) => string> = [
-  percentDecode, (text) => percentDecode(text.replace(/\+/g, ' ')), jsonUnescape, base64Decode,
+  percentDecode,
+  (text) => percentDecode(text.replace(/\+/g, ' ')),
+  jsonUnescape,
+  base64Decode,
 ];
 
 /**
@@ -126,7 +133,13 @@ const HEADER_SAFE_TOKEN = /^[\x21-\x7e]+$/;
 /** OAuth error codes are NQSCHAR (RFC 6749 §5.2); we accept short ones. */
 const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
 
-function issued(body: Record<string, unknown> | undefined, config: ResolvedClientConfig, secret: string, sentAt: number, status: number): IssuedToken {
+function issued(
+  body: Record<string, unknown> | undefined,
+  config: ResolvedClientConfig,
+  secret: string,
+  sentAt: number,
+  status: number,
+): IssuedToken {
   if (!body) throw new RetryableFailure('invalid_response', 'the answer is not a JSON object', status);
   const token = body.access_token;
   if (typeof token !== 'string' || !HEADER_SAFE_TOKEN.test(token)) {
@@ -134,11 +147,13 @@ function issued(body: Record<string, unknown> | undefined, config: ResolvedClien
   }
   const type = body.token_type;
   if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer')) {
-    const shown = repeatsSecret(String(type), secret) ? '' : ` ${serverText(JSON.stringify(String(type)), 40)},`;
+    const text = typeof type === 'string' ? type : (JSON.stringify(type) ?? typeof type);
+    const shown = repeatsSecret(text, secret) ? '' : ` ${serverText(JSON.stringify(text), 40)},`;
     throw new RetryableFailure('invalid_response', `token_type is${shown} not Bearer`, status);
   }
   let lifetime: number | undefined;
-  const expiresIn = typeof body.expires_in === 'string' && /^\d+$/.test(body.expires_in) ? Number(body.expires_in) : body.expires_in;
+  const expiresIn =
+    typeof body.expires_in === 'string' && /^\d+$/.test(body.expires_in) ? Number(body.expires_in) : body.expires_in;
   if (typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0) lifetime = expiresIn;
   else {
     try {
@@ -154,7 +169,12 @@ function issued(body: Record<string, unknown> | undefined, config: ResolvedClien
   // Counted from when the request was sent: the token may be older than the answer.
   const expiresAtMs = sentAt + lifetimeMs;
   return {
-    value: Object.freeze({ token, tokenType: 'Bearer', expiresAt: Math.floor(expiresAtMs / 1000), scopes: Object.freeze(granted) }),
+    value: Object.freeze({
+      token,
+      tokenType: 'Bearer',
+      expiresAt: Math.floor(expiresAtMs / 1000),
+      scopes: Object.freeze(granted),
+    }),
     expiresAtMs,
     lifetimeMs,
   };
@@ -163,15 +183,33 @@ function issued(body: Record<string, unknown> | undefined, config: ResolvedClien
 function redirectRefused(config: ResolvedClientConfig, { kind, status, hop }: RedirectRefused): TokenRequestError {
   let hint: string;
   switch (kind) {
-    case 'insecure_redirect': hint = `redirected to ${hop}, which is refused: neither https nor loopback (the secret would travel unprotected)`; break;
-    case 'too_many_redirects': hint = `redirected to ${hop}, which is not followed (it would resend the secret): set tokenUrl to the final URL`; break;
-    case 'bad_redirect': hint = 'redirected to an unusable Location, which is not followed'; break;
+    case 'insecure_redirect':
+      hint = `redirected to ${hop}, which is refused: neither https nor loopback (the secret would travel unprotected)`;
+      break;
+    case 'too_many_redirects':
+      hint = `redirected to ${hop}, which is not followed (it would resend the secret): set tokenUrl to the final URL`;
+      break;
+    case 'bad_redirect':
+      hint = 'redirected to an unusable Location, which is not followed';
+      break;
   }
-  return new TokenRequestError({ tokenUrl: config.tokenUrl, clientId: config.clientId, status, error: undefined, errorDescription: undefined, hint });
+  return new TokenRequestError({
+    tokenUrl: config.tokenUrl,
+    clientId: config.clientId,
+    status,
+    error: undefined,
+    errorDescription: undefined,
+    hint,
+  });
 }
 
 /** A 4xx answer as an error, with the server's `error` and `error_description` unless they repeat the secret. */
-function refusal(body: Record<string, unknown> | undefined, config: ResolvedClientConfig, secret: string, status: number): TokenRequestError {
+function refusal(
+  body: Record<string, unknown> | undefined,
+  config: ResolvedClientConfig,
+  secret: string,
+  status: number,
+): TokenRequestError {
   const base = { tokenUrl: config.tokenUrl, clientId: config.clientId, status, errorDescription: undefined };
   const error = typeof body?.error === 'string' && ERROR_CODE.test(body.error) ? body.error : undefined;
   if (error === undefined || repeatsSecret(error, secret)) {
@@ -205,7 +243,12 @@ async function attempt(config: ResolvedClientConfig, secret: string, timeoutMs: 
   try {
     // No redirect is followed (maxRedirects 0): a 307 would resend the secret to wherever it points.
     response = await fetchFollowing(config.tokenUrl, {
-      method: 'POST', headers, body: form.toString(), signal, maxRedirects: 0, allowInsecureHttp: config.allowInsecureHttp,
+      method: 'POST',
+      headers,
+      body: form.toString(),
+      signal,
+      maxRedirects: 0,
+      allowInsecureHttp: config.allowInsecureHttp,
     });
   } catch (error) {
     if (error instanceof RedirectRefused) throw redirectRefused(config, error);
@@ -248,7 +291,15 @@ export async function requestToken(config: ResolvedClientConfig, secret: string)
       const result = await attempt(config, secret, timeoutMs);
       const now = performance.now();
       logger.debug(
-        { tokenUrl, clientId, scope: result.value.scopes.join(' '), ms: Math.round(now - attemptStarted), totalMs: Math.round(now - started), attempts, expiresIn: Math.round(result.lifetimeMs / 1000) },
+        {
+          tokenUrl,
+          clientId,
+          scope: result.value.scopes.join(' '),
+          ms: Math.round(now - attemptStarted),
+          totalMs: Math.round(now - started),
+          attempts,
+          expiresIn: Math.round(result.lifetimeMs / 1000),
+        },
         'access token obtained',
       );
       return result;
@@ -256,7 +307,16 @@ export async function requestToken(config: ResolvedClientConfig, secret: string)
       const ms = Math.round(performance.now() - attemptStarted);
       if (error instanceof TokenRequestError) {
         logger.error(
-          { tokenUrl, clientId, scope, status: error.status, error: error.error, errorDescription: error.errorDescription, ms, attempts },
+          {
+            tokenUrl,
+            clientId,
+            scope,
+            status: error.status,
+            error: error.error,
+            errorDescription: error.errorDescription,
+            ms,
+            attempts,
+          },
           'token request refused',
         );
         throw error;
@@ -276,7 +336,10 @@ export async function requestToken(config: ResolvedClientConfig, secret: string)
       if (attempts >= config.retry.attempts || left - wait < MIN_ATTEMPT_MS) {
         const totalMs = Math.round(performance.now() - started);
         logger.error({ ...facts, totalMs }, 'token request failed');
-        const after = failure.retryAfterMs !== undefined && attempts < config.retry.attempts ? ` (the server asked to wait ${Math.ceil(failure.retryAfterMs / 1000)} s)` : '';
+        const after =
+          failure.retryAfterMs !== undefined && attempts < config.retry.attempts
+            ? ` (the server asked to wait ${Math.ceil(failure.retryAfterMs / 1000)} s)`
+            : '';
         throw new TokenUnavailableError(
           { tokenUrl, clientId, kind: failure.kind, problem: `${failure.problem}${after}`, status: failure.status, attempts },
           { cause: failure },

@@ -183,7 +183,8 @@ function trustedIssuers(
       tenant.spec.env,
     );
   }
-  if (jwksGiven) return { issuers, jwksUri: checkUrl(jwks.value, jwks.option, jwks.spec.env, allowInsecureHttp).href, tenant: base };
+  if (jwksGiven)
+    return { issuers, jwksUri: checkUrl(jwks.value, jwks.option, jwks.spec.env, allowInsecureHttp).href, tenant: base };
   if (base) return { issuers, jwksUri: `${base.tenantUrl}/OAuth2/Keys/${base.appId}`, tenant: base };
   // Discovery: every issuer must be a URL whose metadata we can fetch.
   for (const issuer of issuers) checkUrl(issuer, issuerGiven.option, issuerGiven.spec.env, allowInsecureHttp);
@@ -300,7 +301,11 @@ function issuerEntry(
   const audience = audiencesOf(
     read('audience'),
     resource,
-    () => new ConfigError(`${at}.audience`, "is required (or resource): the Audience of this issuer's app, which only its tokens may name"),
+    () =>
+      new ConfigError(
+        `${at}.audience`,
+        "is required (or resource): the Audience of this issuer's app, which only its tokens may name",
+      ),
   );
   const override = <K extends 'algorithms' | 'clockTolerance' | 'maxTokenAge' | 'scopeClaim', T>(
     option: K,

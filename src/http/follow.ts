@@ -75,7 +75,12 @@ export async function fetchFollowing(url: string, request: OutgoingRequest): Pro
     }
     // Checked before the hop count, so that a caller that follows none still learns which it was.
     if (!transportAllowed(next, allowInsecureHttp)) {
-      throw new RedirectRefused('insecure_redirect', `redirect to ${hop} refused: plain http is allowed only to loopback hosts (or with allowInsecureHttp)`, status, hop);
+      throw new RedirectRefused(
+        'insecure_redirect',
+        `redirect to ${hop} refused: plain http is allowed only to loopback hosts (or with allowInsecureHttp)`,
+        status,
+        hop,
+      );
     }
     if (next.username || next.password) {
       throw new RedirectRefused('bad_redirect', `redirect to ${hop} refused: it carries credentials`, status, hop);

@@ -15,7 +15,7 @@ export async function readBody(response: Response, maxBytes: number, signal: Abo
   if (!response.body) return { ok: true, text: '' };
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) return { ok: false, failure: 'too_large' };
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {

@@ -43,7 +43,9 @@ export class DiscoveredKeySet implements KeySource {
   async ready(): Promise<void> {
     const source = this.#source ?? (await this.#discover(true));
     if (!source) {
-      throw new KeysFetchError(discoveryUrl(this.issuer), this.#lastFailure?.message ?? 'unknown failure', { cause: this.#lastFailure });
+      throw new KeysFetchError(discoveryUrl(this.issuer), this.#lastFailure?.message ?? 'unknown failure', {
+        cause: this.#lastFailure,
+      });
     }
     await source.ready();
   }
@@ -51,8 +53,13 @@ export class DiscoveredKeySet implements KeySource {
   status(): KeySourceStatus {
     if (this.#source) return this.#source.status();
     return {
-      url: undefined, usable: false, kids: [], age: undefined, fetches: 0,
-      consecutiveFailures: this.#failures, lastFailure: this.#lastFailure?.message,
+      url: undefined,
+      usable: false,
+      kids: [],
+      age: undefined,
+      fetches: 0,
+      consecutiveFailures: this.#failures,
+      lastFailure: this.#lastFailure?.message,
     };
   }
 
@@ -86,13 +93,21 @@ export class DiscoveredKeySet implements KeySource {
       this.#logger.debug({ url, jwksUri, ms: Date.now() - started }, 'issuer metadata discovered');
       return this.#source;
     } catch (error) {
-      const failure = error instanceof FetchFailure ? error : new FetchFailure('invalid_document', 'unreadable discovery document');
+      const failure =
+        error instanceof FetchFailure ? error : new FetchFailure('invalid_document', 'unreadable discovery document');
       this.#failures++;
       this.#lastFailure = failure;
       const backoff = backoffMs(this.#failures, keyCache.cooldown);
       this.#nextAttemptAt = Date.now() + backoff;
       this.#logger.error(
-        { url, reason: failure.kind, status: failure.status, ms: Date.now() - started, failures: this.#failures, retryInMs: backoff },
+        {
+          url,
+          reason: failure.kind,
+          status: failure.status,
+          ms: Date.now() - started,
+          failures: this.#failures,
+          retryInMs: backoff,
+        },
         'issuer discovery failed',
       );
       return undefined;

@@ -58,7 +58,11 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
   let response: Response;
   try {
     response = await fetchFollowing(url, {
-      method: 'GET', headers: { accept: 'application/json' }, signal, maxRedirects: MAX_REDIRECTS, allowInsecureHttp: limits.allowInsecureHttp,
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      signal,
+      maxRedirects: MAX_REDIRECTS,
+      allowInsecureHttp: limits.allowInsecureHttp,
     });
   } catch (error) {
     if (error instanceof RedirectRefused) throw new FetchFailure(error.kind, error.message, error.status);
@@ -85,8 +89,11 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
 
 function bodyFailure(failure: BodyFailure, limits: { maxBytes: number; timeoutMs: number }): FetchFailure {
   switch (failure) {
-    case 'too_large': return new FetchFailure('too_large', `document larger than ${limits.maxBytes} bytes`);
-    case 'timeout': return new FetchFailure('timeout', `no complete answer within ${limits.timeoutMs} ms`);
-    case 'network': return new FetchFailure('network', 'connection failed while reading');
+    case 'too_large':
+      return new FetchFailure('too_large', `document larger than ${limits.maxBytes} bytes`);
+    case 'timeout':
+      return new FetchFailure('timeout', `no complete answer within ${limits.timeoutMs} ms`);
+    case 'network':
+      return new FetchFailure('network', 'connection failed while reading');
   }
 }

@@ -43,10 +43,17 @@ export class PublicKeyEntry {
 
 /** Which key type (and curve) each algorithm needs. */
 const FITS: Readonly<Record<Algorithm, { kty: KeyType; crv?: string }>> = {
-  RS256: { kty: 'RSA' }, RS384: { kty: 'RSA' }, RS512: { kty: 'RSA' },
-  PS256: { kty: 'RSA' }, PS384: { kty: 'RSA' }, PS512: { kty: 'RSA' },
-  ES256: { kty: 'EC', crv: 'P-256' }, ES384: { kty: 'EC', crv: 'P-384' }, ES512: { kty: 'EC', crv: 'P-521' },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519' }, Ed25519: { kty: 'OKP', crv: 'Ed25519' },
+  RS256: { kty: 'RSA' },
+  RS384: { kty: 'RSA' },
+  RS512: { kty: 'RSA' },
+  PS256: { kty: 'RSA' },
+  PS384: { kty: 'RSA' },
+  PS512: { kty: 'RSA' },
+  ES256: { kty: 'EC', crv: 'P-256' },
+  ES384: { kty: 'EC', crv: 'P-384' },
+  ES512: { kty: 'EC', crv: 'P-521' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
+  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
 };
 
 function fits(entry: PublicKeyEntry, alg: string): boolean {
@@ -57,8 +64,7 @@ function fits(entry: PublicKeyEntry, alg: string): boolean {
 }
 
 export type ParsedKeySet =
-  | { readonly ok: true; readonly set: KeySet; readonly skipped: number }
-  | { readonly ok: false; readonly problem: string };
+  { readonly ok: true; readonly set: KeySet; readonly skipped: number } | { readonly ok: false; readonly problem: string };
 
 export class KeySet {
   readonly #byKid: ReadonlyMap<string, readonly PublicKeyEntry[]>;

@@ -148,7 +148,10 @@ export class RemoteKeySet implements KeySource {
           'signing keys recovered',
         );
       }
-      this.#logger.debug({ url: this.url, ms: now - started, keys: set.size, kids: set.kids, skipped, lifetime }, 'signing keys fetched');
+      this.#logger.debug(
+        { url: this.url, ms: now - started, keys: set.size, kids: set.kids, skipped, lifetime },
+        'signing keys fetched',
+      );
       this.#failures = 0;
       this.#lastFailure = undefined;
       this.#nextAttemptAt = 0;
@@ -165,8 +168,13 @@ export class RemoteKeySet implements KeySource {
       const stale = this.#set !== undefined && now < this.#staleUntil();
       this.#logger.error(
         {
-          url: this.url, reason: failure.kind, status: failure.status, ms: now - started,
-          failures: this.#failures, retryInMs: backoff, servingStaleKeys: stale,
+          url: this.url,
+          reason: failure.kind,
+          status: failure.status,
+          ms: now - started,
+          failures: this.#failures,
+          retryInMs: backoff,
+          servingStaleKeys: stale,
         },
         'signing keys fetch failed',
       );

@@ -91,5 +91,7 @@ export function compactHasDuplicateNames(token: string, header: unknown, claims:
   const second = token.indexOf('.', first + 1);
   if (first === -1 || second === -1) return false;
   const bytes = (start: number, end: number) => Buffer.from(token.slice(start, end), 'base64url');
-  return memberNameCount(bytes(0, first)) !== ownKeyCount(header) || memberNameCount(bytes(first + 1, second)) !== ownKeyCount(claims);
+  return (
+    memberNameCount(bytes(0, first)) !== ownKeyCount(header) || memberNameCount(bytes(first + 1, second)) !== ownKeyCount(claims)
+  );
 }

@@ -2,7 +2,14 @@
  * The framework-free core: a token string in, a verified AuthInfo out (or a BearerError).
  * `jose` checks the signature and claims; we choose the key and turn its errors into reasons.
  */
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTVerifyOptions } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  jwtVerify,
+  type CryptoKey,
+  type JWTHeaderParameters,
+  type JWTVerifyOptions,
+} from 'jose';
 import type { Algorithm } from '../config/options.js';
 import { BearerError, InvalidTokenError, KeysUnavailableError, type RefusalReason } from '../errors.js';
 import { PublicKeyEntry } from '../jwks/key-set.js';
@@ -11,7 +18,7 @@ import { errorFacts, type BearerLogger } from '../log.js';
 import { namesResource } from './audience.js';
 import { compactHasDuplicateNames, hasCanonicalSegments } from './compact.js';
 import { grantedScopes } from '../scopes.js';
-import type { AuthInfo, Claims, TokenHeader } from '../types.js';
+import type { AuthInfo, Claims } from '../types.js';
 import {
   checkClaimValues,
   compileClaimRules,
@@ -340,12 +347,18 @@ function joseReason(error: unknown): RefusalReason | undefined {
       if (reason === 'missing') return claim === 'exp' ? 'missing_expiry' : 'missing_claim';
       if (reason === 'invalid') return 'invalid_claim';
       switch (claim) {
-        case 'iss': return 'unexpected_issuer';
-        case 'aud': return 'unexpected_audience';
-        case 'nbf': return 'token_not_yet_valid';
-        case 'iat': return 'issued_in_future';
-        case 'typ': return 'unexpected_type';
-        default: return 'invalid_claim';
+        case 'iss':
+          return 'unexpected_issuer';
+        case 'aud':
+          return 'unexpected_audience';
+        case 'nbf':
+          return 'token_not_yet_valid';
+        case 'iat':
+          return 'issued_in_future';
+        case 'typ':
+          return 'unexpected_type';
+        default:
+          return 'invalid_claim';
       }
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
       return 'algorithm_not_allowed';

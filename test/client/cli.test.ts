@@ -27,7 +27,11 @@ afterAll(() => issuer.close());
 
 const tenantEnv = () => ({ CYBERARK_TENANT_URL: issuer.url, CYBERARK_APP_ID: 'orders-api' });
 const clientEnv = () => ({ ...tenantEnv(), CYBERARK_CLIENT_ID: 'svc-cli@cyberark.cloud.1234', CYBERARK_CLIENT_SECRET: SECRET });
-const verifyEnv = (token?: string) => ({ ...tenantEnv(), CYBERARK_AUDIENCE: 'orders-api', ...(token === undefined ? {} : { CYBERARK_ACCESS_TOKEN: token }) });
+const verifyEnv = (token?: string) => ({
+  ...tenantEnv(),
+  CYBERARK_AUDIENCE: 'orders-api',
+  ...(token === undefined ? {} : { CYBERARK_ACCESS_TOKEN: token }),
+});
 
 // Each test starts its own process: run them side by side to keep the suite fast.
 describe.concurrent('cyberark-bearer --help', () => {
@@ -36,11 +40,15 @@ describe.concurrent('cyberark-bearer --help', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: cyberark-bearer <command>/);
     expect(run.stdout).toContain('token ');
-    expect(run.stdout).toMatch(/^  verify +Check a token/m);
+    expect(run.stdout).toMatch(/^ {2}verify +Check a token/m);
     expect(run.stdout).toContain('Exit codes: 0 success, 1 token refused or not obtained, 2 wrong usage or configuration.');
   });
 
-  it.each([['token', '--help'], ['verify', '-h'], ['help', 'verify']])('shows the options of a command: %s %s', async (...args) => {
+  it.each([
+    ['token', '--help'],
+    ['verify', '-h'],
+    ['help', 'verify'],
+  ])('shows the options of a command: %s %s', async (...args) => {
     const run = await cli(args);
     expect(run.code).toBe(0);
     const command = args[0] === 'help' ? args[1] : args[0];
@@ -76,21 +84,44 @@ describe.concurrent('cyberark-bearer token', () => {
 
   it('takes options on the command line and the secret on stdin, and decodes the token', async () => {
     const run = await cli(
-      ['token', '--tenant-url', issuer.url, '--app-id', 'orders-api', '--client-id', 'svc-cli@cyberark.cloud.1234', '--client-secret-stdin', '--scope', 'orders.read orders.write', '--auth-method', 'basic', '--decode'],
+      [
+        'token',
+        '--tenant-url',
+        issuer.url,
+        '--app-id',
+        'orders-api',
+        '--client-id',
+        'svc-cli@cyberark.cloud.1234',
+        '--client-secret-stdin',
+        '--scope',
+        'orders.read orders.write',
+        '--auth-method',
+        'basic',
+        '--decode',
+      ],
       {},
       `${SECRET}\n`,
     );
     expect(run.code).toBe(0);
     const decoded = JSON.parse(run.stdout) as { header: Record<string, unknown>; claims: Record<string, unknown> };
     expect(decoded.header).toMatchObject({ alg: 'RS256', kid: issuer.kid });
-    expect(decoded.claims).toMatchObject({ iss: issuer.issuer, aud: 'orders-api', unique_name: 'svc-cli@cyberark.cloud.1234', scope: 'orders.read orders.write' });
+    expect(decoded.claims).toMatchObject({
+      iss: issuer.issuer,
+      aud: 'orders-api',
+      unique_name: 'svc-cli@cyberark.cloud.1234',
+      scope: 'orders.read orders.write',
+    });
   });
 
   it('prints JSON for scripts', async () => {
     const run = await cli(['token', '--json'], clientEnv());
     expect(run.code).toBe(0);
     const body = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(body).toMatchObject({ token_type: 'Bearer', scope: 'orders.read orders.write', access_token: expect.stringMatching(/^ey/) });
+    expect(body).toMatchObject({
+      token_type: 'Bearer',
+      scope: 'orders.read orders.write',
+      access_token: expect.stringMatching(/^ey/),
+    });
     expect(body.expires_at).toBeGreaterThan(Date.now() / 1000 + 3500);
   });
 
@@ -105,7 +136,12 @@ describe.concurrent('cyberark-bearer token', () => {
 
     const json = await cli(['token', '--json', '--scope', 'admin'], clientEnv());
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, code: 'ERR_CLIENT_TOKEN_REFUSED', status: 400, error: 'invalid_scope' });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      code: 'ERR_CLIENT_TOKEN_REFUSED',
+      status: 400,
+      error: 'invalid_scope',
+    });
     expect(json.stdout + json.stderr).not.toContain(SECRET);
   });
 
@@ -120,7 +156,9 @@ describe.concurrent('cyberark-bearer token', () => {
   it('has no --client-secret flag, and says where the secret goes instead', async () => {
     const run = await cli(['token', '--client-secret', 'argv-secret-1234'], clientEnv());
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('there is no --client-secret: pass the secret in CYBERARK_CLIENT_SECRET or on stdin with --client-secret-stdin');
+    expect(run.stderr).toContain(
+      'there is no --client-secret: pass the secret in CYBERARK_CLIENT_SECRET or on stdin with --client-secret-stdin',
+    );
     expect(run.stderr).not.toContain('argv-secret-1234');
   });
 });
@@ -140,10 +178,13 @@ describe.concurrent('cyberark-bearer token, against an endpoint that echoes the 
         cli(['token', '--token-url', `${inError.url}/t`, '--verbose', ...args], env),
       ]);
       expect(runs.map((run) => run.code)).toEqual([1, 1, 1]);
-      const output = runs.map((run) => run.stdout + run.stderr).join('\n').toLowerCase();
+      const output = runs
+        .map((run) => run.stdout + run.stderr)
+        .join('\n')
+        .toLowerCase();
       for (const form of echoedSecretForms()) expect(output).not.toContain(form.toLowerCase());
-      expect(runs[0]!.stderr).toContain('token request refused');
-      expect(JSON.parse(runs[1]!.stdout)).toMatchObject({ error: 'invalid_client', error_description: null });
+      expect(runs[0].stderr).toContain('token request refused');
+      expect(JSON.parse(runs[1].stdout)).toMatchObject({ error: 'invalid_client', error_description: null });
     } finally {
       await inDescription.close();
       await inError.close();
@@ -162,12 +203,50 @@ describe.concurrent('cyberark-bearer verify', () => {
   });
 
   it.each<[string, () => string, string[], RegExp[]]>([
-    ['expired', () => issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600 }), [], [/^invalid: token expired\n/, /reason +token_expired \(the API would answer 401 invalid_token\)/, /expired +\S+Z \(1h 0m ago\), clock tolerance 30s/]],
-    ['for another audience', () => issuer.mint({ aud: 'billing-api' }), [], [/unexpected audience/, /token aud "billing-api"/, /accepted +"orders-api"/]],
-    ['from an issuer without the trailing slash', () => issuer.mint({ iss: issuer.issuer.slice(0, -1) }), [], [/unexpected issuer/, /differ only by the trailing slash/]],
-    ['signed by an unknown key', () => issuer.mint({}, { kid: 'retired-key' }), [], [/token signed by an unknown key/, /token kid "retired-key"/, /keys +"[\w-]+" from http:\/\/127\.0\.0\.1:\d+\/OAuth2\/Keys\/orders-api/]],
-    ['with a forged signature', () => issuer.mint({}, {}, { key: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey }), [], [/invalid signature/, /reason +bad_signature/]],
-    ['without the required scope', () => issuer.mint({ scope: 'orders.read' }), ['--scope', 'orders.write'], [/insufficient scope/, /403 insufficient_scope/, /token +"orders.read"/, /required +orders.write/]],
+    [
+      'expired',
+      () => issuer.mint({ exp: Math.floor(Date.now() / 1000) - 3600 }),
+      [],
+      [
+        /^invalid: token expired\n/,
+        /reason +token_expired \(the API would answer 401 invalid_token\)/,
+        /expired +\S+Z \(1h 0m ago\), clock tolerance 30s/,
+      ],
+    ],
+    [
+      'for another audience',
+      () => issuer.mint({ aud: 'billing-api' }),
+      [],
+      [/unexpected audience/, /token aud "billing-api"/, /accepted +"orders-api"/],
+    ],
+    [
+      'from an issuer without the trailing slash',
+      () => issuer.mint({ iss: issuer.issuer.slice(0, -1) }),
+      [],
+      [/unexpected issuer/, /differ only by the trailing slash/],
+    ],
+    [
+      'signed by an unknown key',
+      () => issuer.mint({}, { kid: 'retired-key' }),
+      [],
+      [
+        /token signed by an unknown key/,
+        /token kid "retired-key"/,
+        /keys +"[\w-]+" from http:\/\/127\.0\.0\.1:\d+\/OAuth2\/Keys\/orders-api/,
+      ],
+    ],
+    [
+      'with a forged signature',
+      () => issuer.mint({}, {}, { key: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey }),
+      [],
+      [/invalid signature/, /reason +bad_signature/],
+    ],
+    [
+      'without the required scope',
+      () => issuer.mint({ scope: 'orders.read' }),
+      ['--scope', 'orders.write'],
+      [/insufficient scope/, /403 insufficient_scope/, /token +"orders.read"/, /required +orders.write/],
+    ],
     ['that is opaque', () => 'not-a-jwt', [], [/token is not a JWT/, /set the token type of the CyberArk app to JWT/]],
   ])('refuses a token %s and says why, exit code 1', async (_case, token, args, expected) => {
     const run = await cli(['verify', ...args], verifyEnv(token()));
@@ -189,12 +268,22 @@ describe.concurrent('cyberark-bearer verify', () => {
     expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, scopes: ['orders.read'], claims: { aud: 'orders-api' } });
     const refused = await cli(['verify', '--json'], verifyEnv(issuer.mint({ aud: 'x' })));
     expect(refused.code).toBe(1);
-    expect(JSON.parse(refused.stdout)).toMatchObject({ valid: false, status: 401, error: 'invalid_token', reason: 'unexpected_audience', details: ['token aud "x"', 'accepted  "orders-api"'] });
+    expect(JSON.parse(refused.stdout)).toMatchObject({
+      valid: false,
+      status: 401,
+      error: 'invalid_token',
+      reason: 'unexpected_audience',
+      details: ['token aud "x"', 'accepted  "orders-api"'],
+    });
   });
 
   it('takes the configuration from flags, and names what is missing', async () => {
     const token = issuer.mint();
-    const flags = await cli(['verify', '-', '--tenant-url', issuer.url, '--app-id', 'orders-api', '--audience', 'orders-api'], {}, token);
+    const flags = await cli(
+      ['verify', '-', '--tenant-url', issuer.url, '--app-id', 'orders-api', '--audience', 'orders-api'],
+      {},
+      token,
+    );
     expect(flags.code).toBe(0);
     const missing = await cli(['verify', '-'], tenantEnv(), token);
     expect(missing.code).toBe(2);

@@ -38,7 +38,13 @@ function newClient(scopes: readonly string[] = ['orders.read', 'orders.write'], 
   const clientId = `svc-${randomUUID().slice(0, 8)}@cyberark.cloud.1234`;
   issuer.addClient({ clientId, clientSecret: SECRET, scopes });
   const options: ClientCredentialsOptions = {
-    tenantUrl: issuer.url, appId: issuer.appId, clientId, clientSecret: SECRET, logger: silent, env: {}, ...overrides,
+    tenantUrl: issuer.url,
+    appId: issuer.appId,
+    clientId,
+    clientSecret: SECRET,
+    logger: silent,
+    env: {},
+    ...overrides,
   };
   return { clientId, options, client: createClientCredentials(options) };
 }
@@ -86,11 +92,22 @@ describe('getToken()', () => {
 
     const server = await scriptedServer([tokenAnswer()]);
     try {
-      const basic = createClientCredentials({ tokenUrl: `${server.url}/token`, clientId: 'svc@x', clientSecret: 'a b+c%:', authMethod: 'basic', scope: ['s1', 's2'], logger: silent, env: {} });
+      const basic = createClientCredentials({
+        tokenUrl: `${server.url}/token`,
+        clientId: 'svc@x',
+        clientSecret: 'a b+c%:',
+        authMethod: 'basic',
+        scope: ['s1', 's2'],
+        logger: silent,
+        env: {},
+      });
       await basic.getToken();
       const [request] = server.received;
       expect(request!.headers.authorization).toBe(`Basic ${Buffer.from('svc%40x:a+b%2Bc%25%3A').toString('base64')}`);
-      expect(Object.fromEntries(new URLSearchParams(request!.body))).toEqual({ grant_type: 'client_credentials', scope: 's1 s2' });
+      expect(Object.fromEntries(new URLSearchParams(request!.body))).toEqual({
+        grant_type: 'client_credentials',
+        scope: 's1 s2',
+      });
       expect(request!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     } finally {
       await server.close();
@@ -145,10 +162,21 @@ describe('getToken()', () => {
   });
 
   it('bounds the skew to half the lifetime of short-lived tokens', async () => {
-    const short = await createTestIssuer({ appId: 'short', tokenLifetime: 60, clients: [{ clientId: 'svc', clientSecret: SECRET }] });
+    const short = await createTestIssuer({
+      appId: 'short',
+      tokenLifetime: 60,
+      clients: [{ clientId: 'svc', clientSecret: SECRET }],
+    });
     try {
       vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
-      const client = createClientCredentials({ tenantUrl: short.url, appId: 'short', clientId: 'svc', clientSecret: SECRET, logger: silent, env: {} });
+      const client = createClientCredentials({
+        tenantUrl: short.url,
+        appId: 'short',
+        clientId: 'svc',
+        clientSecret: SECRET,
+        logger: silent,
+        env: {},
+      });
       const first = await client.getToken();
       // A 60 s skew would make a 60 s token useless; it is used for 30 s instead.
       vi.setSystemTime(Date.now() + 29_000);
@@ -169,7 +197,8 @@ describe('getToken()', () => {
     issuer.setFault('token', 'slow', { delayMs: 150 });
     const clientA = createClientCredentials(options);
     // Half on one instance, half on instances built per call: all share the process-wide cache.
-    const calls = () => Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? createClientCredentials(options) : clientA).getToken()));
+    const calls = () =>
+      Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? createClientCredentials(options) : clientA).getToken()));
     let cold: string[] = [];
     expect(await tokenRequestsDuring(async () => (cold = await calls()))).toBe(1);
     expect(new Set(cold).size).toBe(1);
@@ -207,9 +236,19 @@ describe('getToken()', () => {
   it('without expires_in, keeps a JWT until its exp, and anything else for 5 minutes', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
     const jwt = issuer.mint({ exp: Math.floor(Date.now() / 1000) + 600 });
-    const server = await scriptedServer([json(200, { access_token: jwt, token_type: 'bearer' }), json(200, { access_token: 'opaque-1' }), tokenAnswer('opaque-2')]);
+    const server = await scriptedServer([
+      json(200, { access_token: jwt, token_type: 'bearer' }),
+      json(200, { access_token: 'opaque-1' }),
+      tokenAnswer('opaque-2'),
+    ]);
     try {
-      const client = createClientCredentials({ tokenUrl: `${server.url}/t`, clientId: 'svc', clientSecret: 's', logger: silent, env: {} });
+      const client = createClientCredentials({
+        tokenUrl: `${server.url}/t`,
+        clientId: 'svc',
+        clientSecret: 's',
+        logger: silent,
+        env: {},
+      });
       const first = await client.getAccessToken();
       expect(first.expiresAt).toBe(Math.floor(Date.now() / 1000) + 600);
       vi.setSystemTime(Date.now() + 539_000);
@@ -276,7 +315,14 @@ describe('retries', () => {
   it('spaces attempts by exponential backoff with jitter', async () => {
     const server = await scriptedServer([json(500, { error: 'server_error' })]);
     try {
-      const client = createClientCredentials({ tokenUrl: `${server.url}/token`, clientId: 'svc', clientSecret: 's', retry: { attempts: 3 }, logger: silent, env: {} });
+      const client = createClientCredentials({
+        tokenUrl: `${server.url}/token`,
+        clientId: 'svc',
+        clientSecret: 's',
+        retry: { attempts: 3 },
+        logger: silent,
+        env: {},
+      });
       await rejection(client.getToken());
       const gaps = server.received.slice(1).map((r, i) => r.at - server.received[i]!.at);
       expect(gaps).toHaveLength(2);
@@ -304,14 +350,26 @@ describe('retries', () => {
 
   it('waits as long as Retry-After asks on 429, and fails at once when that exceeds the time left', async () => {
     const server = await scriptedServer([json(429, { error: 'slow_down' }, { 'retry-after': '1' }), tokenAnswer()]);
-    const patient = createClientCredentials({ tokenUrl: `${server.url}/t`, clientId: 'svc', clientSecret: 's', logger: silent, env: {} });
+    const patient = createClientCredentials({
+      tokenUrl: `${server.url}/t`,
+      clientId: 'svc',
+      clientSecret: 's',
+      logger: silent,
+      env: {},
+    });
     const started = performance.now();
     await expect(patient.getToken()).resolves.toBe('opaque-token-1');
     expect(performance.now() - started).toBeGreaterThanOrEqual(950);
     await server.close();
 
     const busy = await scriptedServer([json(503, {}, { 'retry-after': '120' })]);
-    const hasty = createClientCredentials({ tokenUrl: `${busy.url}/t`, clientId: 'svc', clientSecret: 's', logger: silent, env: {} });
+    const hasty = createClientCredentials({
+      tokenUrl: `${busy.url}/t`,
+      clientId: 'svc',
+      clientSecret: 's',
+      logger: silent,
+      env: {},
+    });
     const error = await rejection(hasty.getToken());
     expect(busy.received).toHaveLength(1);
     expect(error).toMatchObject({ kind: 'http_status', status: 503, attempts: 1 });
@@ -323,9 +381,21 @@ describe('retries', () => {
 describe('OAuth refusals fail at once', () => {
   it.each<[string, ClientCredentialsOptions, number, string, string]>([
     ['a wrong secret', { clientSecret: 'wrong secret' }, 401, 'invalid_client', 'client authentication failed'],
-    ['a wrong secret over Basic', { clientSecret: 'wrong secret', authMethod: 'basic' }, 401, 'invalid_client', 'client authentication failed'],
+    [
+      'a wrong secret over Basic',
+      { clientSecret: 'wrong secret', authMethod: 'basic' },
+      401,
+      'invalid_client',
+      'client authentication failed',
+    ],
     ['an unknown client', { clientId: 'nobody@cyberark.cloud.1234' }, 401, 'invalid_client', 'client authentication failed'],
-    ['a scope the client may not have', { scope: 'orders.read admin' }, 400, 'invalid_scope', 'requested scope is not allowed for this client'],
+    [
+      'a scope the client may not have',
+      { scope: 'orders.read admin' },
+      400,
+      'invalid_scope',
+      'requested scope is not allowed for this client',
+    ],
   ])('%s', async (_case, overrides, status, code, description) => {
     const { options } = newClient(['orders.read']);
     const client = createClientCredentials({ ...options, ...overrides });
@@ -349,7 +419,13 @@ describe('OAuth refusals fail at once', () => {
   ])('%s from another server', async (code, status, description) => {
     const server = await scriptedServer([json(status, { error: code, error_description: description })]);
     try {
-      const client = createClientCredentials({ tokenUrl: `${server.url}/t`, clientId: 'svc', clientSecret: 's', logger: silent, env: {} });
+      const client = createClientCredentials({
+        tokenUrl: `${server.url}/t`,
+        clientId: 'svc',
+        clientSecret: 's',
+        logger: silent,
+        env: {},
+      });
       const error = await rejection(client.getToken());
       expect(server.received).toHaveLength(1);
       expect(error).toMatchObject({ status, error: code, errorDescription: description });
@@ -360,9 +436,17 @@ describe('OAuth refusals fail at once', () => {
   });
 
   it('never repeats control characters from a server description', async () => {
-    const server = await scriptedServer([json(401, { error: 'invalid_client', error_description: 'bad client\r\nX-Injected: 1\u001b[31m' })]);
+    const server = await scriptedServer([
+      json(401, { error: 'invalid_client', error_description: 'bad client\r\nX-Injected: 1\u001b[31m' }),
+    ]);
     try {
-      const client = createClientCredentials({ tokenUrl: `${server.url}/t`, clientId: 'svc', clientSecret: 'S3cr3t/with+plus', logger: silent, env: {} });
+      const client = createClientCredentials({
+        tokenUrl: `${server.url}/t`,
+        clientId: 'svc',
+        clientSecret: 'S3cr3t/with+plus',
+        logger: silent,
+        env: {},
+      });
       const error = (await rejection(client.getToken())) as TokenRequestError;
       expect(error.errorDescription).toBe('bad client??X-Injected: 1?[31m');
     } finally {
@@ -381,7 +465,13 @@ describe('OAuth refusals fail at once', () => {
   ])('takes an error code with %s for no code at all (RFC 6749 §5.2 syntax)', async (_case, code) => {
     const server = await scriptedServer([json(400, { error: code, error_description: 'details' })]);
     try {
-      const client = createClientCredentials({ tokenUrl: `${server.url}/t`, clientId: 'svc', clientSecret: 'secret', logger: silent, env: {} });
+      const client = createClientCredentials({
+        tokenUrl: `${server.url}/t`,
+        clientId: 'svc',
+        clientSecret: 'secret',
+        logger: silent,
+        env: {},
+      });
       const error = (await rejection(client.getToken())) as TokenRequestError;
       expect(error).toMatchObject({ status: 400, error: undefined, errorDescription: undefined });
       expect(error.message).toBe(`cyberark-bearer: token request for client "svc" refused by ${server.url}/t: HTTP 400`);
@@ -393,7 +483,13 @@ describe('OAuth refusals fail at once', () => {
   it('names the HTTP status when there is no OAuth error, with a hint for 404', async () => {
     const server = await scriptedServer([(_req, res) => res.writeHead(404).end('Not Found')]);
     try {
-      const client = createClientCredentials({ tokenUrl: `${server.url}/oauth2/token/typo`, clientId: 'svc', clientSecret: 's', logger: silent, env: {} });
+      const client = createClientCredentials({
+        tokenUrl: `${server.url}/oauth2/token/typo`,
+        clientId: 'svc',
+        clientSecret: 's',
+        logger: silent,
+        env: {},
+      });
       const error = await rejection(client.getToken());
       expect(error).toMatchObject({ status: 404, error: undefined });
       expect(error.message).toContain('HTTP 404: no token endpoint there: check tenantUrl and appId (or tokenUrl)');
@@ -406,7 +502,13 @@ describe('OAuth refusals fail at once', () => {
     const target = await scriptedServer([tokenAnswer()]);
     const server = await scriptedServer([(_req, res) => res.writeHead(307, { location: `${target.url}/elsewhere?x=1` }).end()]);
     try {
-      const client = createClientCredentials({ tokenUrl: `${server.url}/t`, clientId: 'svc', clientSecret: 's', logger: silent, env: {} });
+      const client = createClientCredentials({
+        tokenUrl: `${server.url}/t`,
+        clientId: 'svc',
+        clientSecret: 's',
+        logger: silent,
+        env: {},
+      });
       const error = await rejection(client.getToken());
       expect(error).toBeInstanceOf(TokenRequestError);
       expect(error.message).toContain(`redirected to ${target.url}/elsewhere, which is not followed`);
@@ -420,8 +522,18 @@ describe('OAuth refusals fail at once', () => {
   it('refuses an answer whose token_type is not Bearer', async () => {
     const server = await scriptedServer([json(200, { access_token: 'x', token_type: 'DPoP', expires_in: 60 })]);
     try {
-      const client = createClientCredentials({ tokenUrl: `${server.url}/t`, clientId: 'svc', clientSecret: 's', retry: { attempts: 1 }, logger: silent, env: {} });
-      await expect(client.getToken()).rejects.toMatchObject({ kind: 'invalid_response', message: expect.stringContaining('not Bearer') });
+      const client = createClientCredentials({
+        tokenUrl: `${server.url}/t`,
+        clientId: 'svc',
+        clientSecret: 's',
+        retry: { attempts: 1 },
+        logger: silent,
+        env: {},
+      });
+      await expect(client.getToken()).rejects.toMatchObject({
+        kind: 'invalid_response',
+        message: expect.stringContaining('not Bearer'),
+      });
     } finally {
       await server.close();
     }
@@ -429,13 +541,21 @@ describe('OAuth refusals fail at once', () => {
 });
 
 describe('a token endpoint that echoes the secret', () => {
-  const cases = SECRET_ECHOES.flatMap(([form, basic, echo]) => (['error_description', 'error'] as const).map((field) => [form, field, basic, echo] as const));
+  const cases = SECRET_ECHOES.flatMap(([form, basic, echo]) =>
+    (['error_description', 'error'] as const).map((field) => [form, field, basic, echo] as const),
+  );
 
   it.each(cases)('%s, in %s: never in the error or the logs', async (_form, field, basic, echo) => {
     const server = await scriptedServer([echoingRefusal(field, echo)]);
     const log = captureLogger();
     try {
-      const client = createClientCredentials({ tokenUrl: `${server.url}/t`, ...ECHOED_CLIENT, authMethod: basic ? 'basic' : 'body', logger: log.logger, env: {} });
+      const client = createClientCredentials({
+        tokenUrl: `${server.url}/t`,
+        ...ECHOED_CLIENT,
+        authMethod: basic ? 'basic' : 'body',
+        logger: log.logger,
+        env: {},
+      });
       const error = (await rejection(client.getToken())) as TokenRequestError;
       expect(error).toBeInstanceOf(TokenRequestError);
       expect(log.lines.map((l) => l.msg)).toContain('token request refused');
@@ -472,11 +592,30 @@ describe('the secret and the token stay out of messages and logs', () => {
     const token = await client.getToken();
     const refused = await rejection(createClientCredentials({ ...options, scope: 'admin' }).getToken());
     issuer.setFault('token', 'error');
-    const down = await rejection(createClientCredentials({ ...options, scope: 'orders.read orders.read', authMethod: 'basic' }).getToken());
+    const down = await rejection(
+      createClientCredentials({ ...options, scope: 'orders.read orders.read', authMethod: 'basic' }).getToken(),
+    );
     issuer.setFault('token', null);
 
-    expect(log.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['access token obtained', 'token request refused', 'token request failed, retrying', 'token request failed']));
-    const everything = [log.text(), refused.message, down.message, inspect(refused), inspect(down), JSON.stringify(refused), JSON.stringify(down), inspect(client, { depth: 5 }), JSON.stringify(client)].join('\n');
+    expect(log.lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining([
+        'access token obtained',
+        'token request refused',
+        'token request failed, retrying',
+        'token request failed',
+      ]),
+    );
+    const everything = [
+      log.text(),
+      refused.message,
+      down.message,
+      inspect(refused),
+      inspect(down),
+      JSON.stringify(refused),
+      JSON.stringify(down),
+      inspect(client, { depth: 5 }),
+      JSON.stringify(client),
+    ].join('\n');
     for (const form of [SECRET, encodeURIComponent(SECRET), new URLSearchParams([['', SECRET]]).toString().slice(1)]) {
       expect(everything).not.toContain(form);
     }
@@ -486,7 +625,9 @@ describe('the secret and the token stay out of messages and logs', () => {
 
   it('in configuration errors', () => {
     const secret = 'line1\nline2-secret';
-    const error = configErrorOf(() => createClientCredentials({ tokenUrl: 'https://x.example/t', clientId: 'svc', clientSecret: secret, env: {} }));
+    const error = configErrorOf(() =>
+      createClientCredentials({ tokenUrl: 'https://x.example/t', clientId: 'svc', clientSecret: secret, env: {} }),
+    );
     expect(error.option).toBe('clientSecret');
     expect(error.message).not.toContain('line2-secret');
   });
@@ -494,7 +635,12 @@ describe('the secret and the token stay out of messages and logs', () => {
 
 describe('configuration', () => {
   const valid: ClientCredentialsOptions = {
-    tenantUrl: 'https://abc1234.id.cyberark.cloud', appId: 'orders-api', clientId: 'svc@cyberark.cloud.1234', clientSecret: 's', logger: silent, env: {},
+    tenantUrl: 'https://abc1234.id.cyberark.cloud',
+    appId: 'orders-api',
+    clientId: 'svc@cyberark.cloud.1234',
+    clientSecret: 's',
+    logger: silent,
+    env: {},
   };
 
   function configError(options: unknown): ConfigError {
@@ -522,20 +668,45 @@ describe('configuration', () => {
 
   it('reads CYBERARK_* from env, and options win over it', () => {
     const env = {
-      CYBERARK_TENANT_URL: 'https://abc1234.id.cyberark.cloud/', CYBERARK_APP_ID: 'from-env',
-      CYBERARK_CLIENT_ID: 'svc-env', CYBERARK_CLIENT_SECRET: 'env-secret',
+      CYBERARK_TENANT_URL: 'https://abc1234.id.cyberark.cloud/',
+      CYBERARK_APP_ID: 'from-env',
+      CYBERARK_CLIENT_ID: 'svc-env',
+      CYBERARK_CLIENT_SECRET: 'env-secret',
     };
-    expect(createClientCredentials({ logger: silent, env }).config).toMatchObject({ tokenUrl: 'https://abc1234.id.cyberark.cloud/oauth2/token/from-env', clientId: 'svc-env' });
-    expect(createClientCredentials({ logger: silent, env, appId: 'given', clientId: 'svc-given' }).config).toMatchObject({ tokenUrl: 'https://abc1234.id.cyberark.cloud/oauth2/token/given', clientId: 'svc-given' });
-    expect(createClientCredentials({ logger: silent, env, tokenUrl: 'https://issuer.example/token' }).config.tokenUrl).toBe('https://issuer.example/token');
+    expect(createClientCredentials({ logger: silent, env }).config).toMatchObject({
+      tokenUrl: 'https://abc1234.id.cyberark.cloud/oauth2/token/from-env',
+      clientId: 'svc-env',
+    });
+    expect(createClientCredentials({ logger: silent, env, appId: 'given', clientId: 'svc-given' }).config).toMatchObject({
+      tokenUrl: 'https://abc1234.id.cyberark.cloud/oauth2/token/given',
+      clientId: 'svc-given',
+    });
+    expect(createClientCredentials({ logger: silent, env, tokenUrl: 'https://issuer.example/token' }).config.tokenUrl).toBe(
+      'https://issuer.example/token',
+    );
   });
 
   it.each<[string, ClientCredentialsOptions, string, RegExp]>([
-    ['no secret', { clientSecret: undefined }, 'clientSecret', /option "clientSecret" \(env CYBERARK_CLIENT_SECRET\) is required/],
+    [
+      'no secret',
+      { clientSecret: undefined },
+      'clientSecret',
+      /option "clientSecret" \(env CYBERARK_CLIENT_SECRET\) is required/,
+    ],
     ['no client id', { clientId: undefined }, 'clientId', /option "clientId" \(env CYBERARK_CLIENT_ID\) is required/],
-    ['no tenant', { tenantUrl: undefined }, 'tenantUrl', /option "tenantUrl" \(env CYBERARK_TENANT_URL\) is required \(or tokenUrl\)/],
+    [
+      'no tenant',
+      { tenantUrl: undefined },
+      'tenantUrl',
+      /option "tenantUrl" \(env CYBERARK_TENANT_URL\) is required \(or tokenUrl\)/,
+    ],
     ['no app id', { appId: undefined }, 'appId', /option "appId" \(env CYBERARK_APP_ID\) is required with tenantUrl/],
-    ['a tenant URL with a path', { tenantUrl: 'https://abc1234.id.cyberark.cloud/orders-api' }, 'tenantUrl', /base URL with no path/],
+    [
+      'a tenant URL with a path',
+      { tenantUrl: 'https://abc1234.id.cyberark.cloud/orders-api' },
+      'tenantUrl',
+      /base URL with no path/,
+    ],
     ['plain http to a remote host', { tenantUrl: 'http://abc1234.id.cyberark.cloud' }, 'tenantUrl', /must use https/],
     ['an app id with a slash', { appId: 'a/b' }, 'appId', /Application ID/],
     ['a scope with a quote', { scope: ['orders.read', 'a"b'] }, 'scope', /invalid scope "a\\"b"/],
@@ -547,10 +718,25 @@ describe('configuration', () => {
     ['a zero timeout', { timeout: 0 }, 'timeout', /greater than 0 seconds/],
     ['a logger that is not one', { logger: console.log as never }, 'logger', /pino logger/],
     ['env: null (not "unset")', { env: null as never }, 'env', /must be an object of environment variables, got null/],
-    ['a CYBERARK_TENANT_URL that is not a string', { tenantUrl: undefined, env: { CYBERARK_TENANT_URL: 42 as never } }, 'tenantUrl', /\(env CYBERARK_TENANT_URL\) must be a string in the environment, got number/],
-    ['a LOG_LEVEL that is not a string', { logger: undefined, env: { LOG_LEVEL: 30 as never } }, 'logger', /LOG_LEVEL must be a string, got number/],
+    [
+      'a CYBERARK_TENANT_URL that is not a string',
+      { tenantUrl: undefined, env: { CYBERARK_TENANT_URL: 42 as never } },
+      'tenantUrl',
+      /\(env CYBERARK_TENANT_URL\) must be a string in the environment, got number/,
+    ],
+    [
+      'a LOG_LEVEL that is not a string',
+      { logger: undefined, env: { LOG_LEVEL: 30 as never } },
+      'logger',
+      /LOG_LEVEL must be a string, got number/,
+    ],
     ['a timeout longer than a Node.js timer', { timeout: 3_000_000 }, 'timeout', /at most 2147483 seconds/],
-    ['a retry time longer than a Node.js timer', { retry: { maxElapsed: 3_000_000 } }, 'retry.maxElapsed', /at most 2147483 seconds/],
+    [
+      'a retry time longer than a Node.js timer',
+      { retry: { maxElapsed: 3_000_000 } },
+      'retry.maxElapsed',
+      /at most 2147483 seconds/,
+    ],
     ['retry: null', { retry: null as never }, 'retry', /must be an object, got null/],
   ])('refuses %s', (_case, overrides, option, message) => {
     const error = configError({ ...valid, ...overrides });

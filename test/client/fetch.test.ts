@@ -39,7 +39,14 @@ async function ordersApi(options: Partial<BearerAuthOptions> = {}): Promise<stri
 /** A client of the kit's issuer, with its process-wide cache emptied so each test starts cold. */
 function client(id: 'writer' | 'reader', scope: string[], allowInsecureHttp = false) {
   const created = createClientCredentials({
-    tenantUrl: issuer.url, appId: 'orders-api', clientId: id, clientSecret: `${id}-secret`, scope, logger: silent, env: {}, allowInsecureHttp,
+    tenantUrl: issuer.url,
+    appId: 'orders-api',
+    clientId: id,
+    clientSecret: `${id}-secret`,
+    scope,
+    logger: silent,
+    env: {},
+    allowInsecureHttp,
   });
   created.invalidate();
   return created;
@@ -89,7 +96,7 @@ describe('fetch()', () => {
     const api = await alwaysInvalidApi();
     try {
       const orders = client('reader', ['orders.read']);
-        const before = issuer.tokenRequests;
+      const before = issuer.tokenRequests;
       const res = await orders.fetch(`${api.url}/orders`, { method: 'PUT', body: 'payload' });
       expect(res.status).toBe(401);
       expect(api.received).toHaveLength(2);
@@ -108,7 +115,11 @@ describe('fetch()', () => {
     const orders = client('reader', ['orders.read']);
     await orders.getToken();
     const before = issuer.tokenRequests;
-    const res = await orders.fetch(`${api}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"item":"x"}' });
+    const res = await orders.fetch(`${api}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"item":"x"}',
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     expect(issuer.tokenRequests).toBe(before);
@@ -128,7 +139,7 @@ describe('fetch()', () => {
           controller.close();
         },
       });
-      const res = await orders.fetch(`${invalid.url}/upload`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+      const res = await orders.fetch(`${invalid.url}/upload`, { method: 'POST', body, duplex: 'half' });
       expect(res.status).toBe(401);
       expect(invalid.received).toHaveLength(1);
       expect(invalid.received[0]!.body).toBe('streamed');
@@ -152,7 +163,9 @@ describe('fetch() over plain http', () => {
       const before = issuer.tokenRequests;
       const message = `cyberark-bearer: refusing to send a bearer token over plain http to ${elsewhere(api)}/orders: use https (plain http is allowed only to loopback hosts, or with allowInsecureHttp)`;
       await expect(orders.fetch(`${elsewhere(api)}/orders?token=query-secret`)).rejects.toThrow(message);
-      await expect(orders.fetch(new Request(`${elsewhere(api)}/orders`, { method: 'POST', body: 'x' }))).rejects.toThrow(TypeError);
+      await expect(orders.fetch(new Request(`${elsewhere(api)}/orders`, { method: 'POST', body: 'x' }))).rejects.toThrow(
+        TypeError,
+      );
       expect(api.received).toHaveLength(0);
       expect(issuer.tokenRequests).toBe(before);
     } finally {
@@ -163,9 +176,14 @@ describe('fetch() over plain http', () => {
   it('sends it to loopback, and anywhere with allowInsecureHttp', async () => {
     const api = await ok();
     try {
-      expect((await client('reader', ['orders.read']).fetch(`${api.url.replace('127.0.0.1', 'localhost')}/orders`)).status).toBe(200);
+      expect((await client('reader', ['orders.read']).fetch(`${api.url.replace('127.0.0.1', 'localhost')}/orders`)).status).toBe(
+        200,
+      );
       expect((await client('reader', ['orders.read'], true).fetch(`${elsewhere(api)}/orders`)).status).toBe(200);
-      expect(api.received.map((r) => r.headers.authorization)).toEqual([expect.stringMatching(/^Bearer ey/), expect.stringMatching(/^Bearer ey/)]);
+      expect(api.received.map((r) => r.headers.authorization)).toEqual([
+        expect.stringMatching(/^Bearer ey/),
+        expect.stringMatching(/^Bearer ey/),
+      ]);
     } finally {
       await api.close();
     }
@@ -189,6 +207,9 @@ describe('fetch() over plain http', () => {
 /** An API that refuses every token as invalid_token. */
 function alwaysInvalidApi(): Promise<ScriptedServer> {
   return scriptedServer([
-    (_req, res) => res.writeHead(401, { 'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="token revoked"' }).end(),
+    (_req, res) =>
+      res
+        .writeHead(401, { 'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="token revoked"' })
+        .end(),
   ]);
 }

@@ -43,7 +43,15 @@ afterAll(async () => {
 });
 
 const client = (clientId: string, extra: ClientCredentialsOptions = {}) =>
-  createClientCredentials({ tokenUrl: `${issuerUrl}/token`, clientId, clientSecret: 'interop-secret', scope: 'orders.read orders.write', logger: silent, env: {}, ...extra });
+  createClientCredentials({
+    tokenUrl: `${issuerUrl}/token`,
+    clientId,
+    clientSecret: 'interop-secret',
+    scope: 'orders.read orders.write',
+    logger: silent,
+    env: {},
+    ...extra,
+  });
 
 async function ordersApi(options: BearerAuthOptions): Promise<string> {
   const auth = createBearerAuth({ audience: 'orders-api', logger: silent, ...options });
@@ -73,7 +81,11 @@ describe('with oauth2-mock-server as the issuer', () => {
     const orders = client('reporting');
     const list = await orders.fetch(`${api}/orders`);
     expect(list.status).toBe(200);
-    const created = await orders.fetch(`${api}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"item":"bolt"}' });
+    const created = await orders.fetch(`${api}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"item":"bolt"}',
+    });
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({ item: 'bolt', createdBy: 'reporting' });
   });
@@ -94,7 +106,9 @@ describe('with oauth2-mock-server as the issuer', () => {
 
   it('the client reports its OAuth errors at once', async () => {
     const before = tokenResponses;
-    const error = await client('denied').getToken().catch((e: unknown) => e);
+    const error = await client('denied')
+      .getToken()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(error).toMatchObject({ status: 400, error: 'invalid_scope', errorDescription: 'scope not granted to this client' });
     expect(tokenResponses - before).toBe(1);

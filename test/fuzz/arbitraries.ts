@@ -39,7 +39,10 @@ const claimName = fc.oneof(
   fc.constantFrom('iss', 'aud', 'exp', 'nbf', 'iat', 'sub', 'scope', 'scp', 'jti', 'client_id', '__proto__', 'constructor'),
   fc.string({ maxLength: 8 }),
 );
-const headerName = fc.oneof(fc.constantFrom('alg', 'kid', 'typ', 'crit', 'b64', 'jwk', 'jku', 'x5u', 'x5c', 'cty', 'zip', 'enc'), fc.string({ maxLength: 6 }));
+const headerName = fc.oneof(
+  fc.constantFrom('alg', 'kid', 'typ', 'crit', 'b64', 'jwk', 'jku', 'x5u', 'x5c', 'cty', 'zip', 'enc'),
+  fc.string({ maxLength: 6 }),
+);
 
 /** Rewrites a decoded JSON segment: set, delete or retype one member, keeping everything else. */
 function reencode(segment: string, change: { name: string; value: unknown; remove: boolean }): string {
@@ -99,23 +102,31 @@ export function mutatedToken(originals: readonly string[]): fc.Arbitrary<Mutated
       return { original: o, token: parts.join('.'), how: `segment ${s} from another token` };
     }),
     // A claim (or header parameter) re-encoded: set, removed, retyped; the signature kept.
-    fc.tuple(original, fc.boolean(), claimName, headerName, jsonValue, fc.boolean()).map(([o, inHeader, claim, param, value, remove]) => {
-      const parts = o.split('.');
-      const s = inHeader ? 0 : 1;
-      const name = inHeader ? param : claim;
-      parts[s] = reencode(parts[s]!, { name, value, remove });
-      return { original: o, token: parts.join('.'), how: `${inHeader ? 'header' : 'claim'} ${JSON.stringify(name)} ${remove ? 'removed' : `= ${JSON.stringify(value)}`}` };
-    }),
+    fc
+      .tuple(original, fc.boolean(), claimName, headerName, jsonValue, fc.boolean())
+      .map(([o, inHeader, claim, param, value, remove]) => {
+        const parts = o.split('.');
+        const s = inHeader ? 0 : 1;
+        const name = inHeader ? param : claim;
+        parts[s] = reencode(parts[s]!, { name, value, remove });
+        return {
+          original: o,
+          token: parts.join('.'),
+          how: `${inHeader ? 'header' : 'claim'} ${JSON.stringify(name)} ${remove ? 'removed' : `= ${JSON.stringify(value)}`}`,
+        };
+      }),
     // Cut short, or extended with junk.
     fc.tuple(original, fc.nat(), fc.string({ unit: fc.constantFrom(...TRICKY), maxLength: 12 })).map(([o, at, junk]) => {
       const i = at % (o.length + 1);
       return { original: o, token: o.slice(0, i) + junk, how: `cut at ${i}, then ${JSON.stringify(junk)}` };
     }),
     // Junk inserted somewhere.
-    fc.tuple(original, fc.nat(), fc.string({ unit: fc.constantFrom(...TRICKY), minLength: 1, maxLength: 6 })).map(([o, at, junk]) => {
-      const i = at % (o.length + 1);
-      return { original: o, token: o.slice(0, i) + junk + o.slice(i), how: `insert ${JSON.stringify(junk)} at ${i}` };
-    }),
+    fc
+      .tuple(original, fc.nat(), fc.string({ unit: fc.constantFrom(...TRICKY), minLength: 1, maxLength: 6 }))
+      .map(([o, at, junk]) => {
+        const i = at % (o.length + 1);
+        return { original: o, token: o.slice(0, i) + junk + o.slice(i), how: `insert ${JSON.stringify(junk)} at ${i}` };
+      }),
   );
 }
 
@@ -125,7 +136,11 @@ export const randomToken: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 64 }),
   fc.string({ unit: fc.constantFrom(...ALPHABET), minLength: 1, maxLength: 200 }),
   fc
-    .tuple(fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 2 }), fc.string({ unit: fc.constantFrom(...ALPHABET), maxLength: 400 }))
+    .tuple(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.string({ unit: fc.constantFrom(...ALPHABET), maxLength: 400 }),
+    )
     .map(([h, p, s]) => `${b64(JSON.stringify(h))}.${b64(JSON.stringify(p))}.${s}`),
   fc.array(fc.string({ unit: fc.constantFrom(...ALPHABET), maxLength: 40 }), { maxLength: 7 }).map((parts) => parts.join('.')),
 );
@@ -134,11 +149,19 @@ export const randomToken: fc.Arbitrary<string> = fc.oneof(
 export function authorizationHeader(token: fc.Arbitrary<string>): fc.Arbitrary<string | undefined> {
   const scheme = fc.oneof(
     { weight: 8, arbitrary: fc.constant('Bearer ') },
-    { weight: 1, arbitrary: fc.constantFrom('bearer ', 'BEARER  ', 'Bearer\t', 'Bearer', 'Basic ', 'DPoP ', ' Bearer ', 'Bearer , ', '') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('bearer ', 'BEARER  ', 'Bearer\t', 'Bearer', 'Basic ', 'DPoP ', ' Bearer ', 'Bearer , ', ''),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 10 }) },
   );
   return fc.oneof(
-    { weight: 10, arbitrary: fc.tuple(scheme, token, fc.constantFrom('', '', '', ' ', ' x', ',', '\t')).map(([s, t, tail]) => `${s}${t}${tail}`) },
+    {
+      weight: 10,
+      arbitrary: fc
+        .tuple(scheme, token, fc.constantFrom('', '', '', ' ', ' x', ',', '\t'))
+        .map(([s, t, tail]) => `${s}${t}${tail}`),
+    },
     { weight: 1, arbitrary: fc.constant(undefined) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 80 }) },
   );

@@ -14,15 +14,32 @@ import { createForge, type Forge } from '../security/forge.js';
 import { authorizationHeader, fuzzParameters, mutatedToken, randomToken } from './arbitraries.js';
 
 const DESCRIPTIONS = new Set([
-  'bearer token required', 'malformed Authorization header', 'more than one bearer token in the request',
+  'bearer token required',
+  'malformed Authorization header',
+  'more than one bearer token in the request',
   'tokens in the query string are not accepted, use the Authorization header',
-  'tokens in the request body are not accepted, use the Authorization header', 'token too large',
-  'token is not a JWT (opaque tokens are not accepted)', 'encrypted tokens (JWE) are not accepted', 'malformed token',
-  'token uses an unsupported feature', 'token algorithm not allowed', 'token signed by an unknown key',
-  'token has no key id and several keys could match', 'token algorithm does not match its key', 'invalid signature',
-  'token expired', 'token too old', 'token not yet valid', 'token issued in the future', 'token has no expiry',
-  'token lacks a required claim', 'token claim has an invalid value', 'unexpected issuer', 'unexpected audience',
-  'unexpected token type', 'insufficient scope',
+  'tokens in the request body are not accepted, use the Authorization header',
+  'token too large',
+  'token is not a JWT (opaque tokens are not accepted)',
+  'encrypted tokens (JWE) are not accepted',
+  'malformed token',
+  'token uses an unsupported feature',
+  'token algorithm not allowed',
+  'token signed by an unknown key',
+  'token has no key id and several keys could match',
+  'token algorithm does not match its key',
+  'invalid signature',
+  'token expired',
+  'token too old',
+  'token not yet valid',
+  'token issued in the future',
+  'token has no expiry',
+  'token lacks a required claim',
+  'token claim has an invalid value',
+  'unexpected issuer',
+  'unexpected audience',
+  'unexpected token type',
+  'insufficient scope',
 ]);
 
 let unhandled = 0;
@@ -69,7 +86,12 @@ describe('fuzzing authenticate()', () => {
     forged = createBearerAuth({ ...forge.options, logger: log.logger, env: {} });
     const now = Math.floor(Date.now() / 1000);
     originals = Array.from({ length: 24 }, (_, i) =>
-      issuer.mint({ scope: i % 3 === 0 ? 'orders.write' : 'orders.read orders.write', sub: `client-${i}`, jti: `j${i}`, exp: now + 3600 + i }),
+      issuer.mint({
+        scope: i % 3 === 0 ? 'orders.write' : 'orders.read orders.write',
+        sub: `client-${i}`,
+        jti: `j${i}`,
+        exp: now + 3600 + i,
+      }),
     );
     for (const token of originals.slice(0, 3)) await auth.verify(token); // keys cached
   });
@@ -82,26 +104,45 @@ describe('fuzzing authenticate()', () => {
 
   it('mutated valid tokens: never accepted unless unchanged, always a documented refusal otherwise', async () => {
     await fc.assert(
-      fc.asyncProperty(mutatedToken(originals), fc.constantFrom('Bearer ', 'bearer ', 'Bearer   '), async ({ original, token }, scheme) => {
-        const result = await outcome(auth.authenticate({ headers: { authorization: scheme + token } }, 'orders.read'));
-        if (result.ok) {
-          // Spaces inserted at the front only widen the separator after the scheme (RFC 6750:
-          // `Bearer 1*SP b64token`): the credential is still the original token.
-          if (token.replace(/^ +/, '') !== original) throw new Error('a mutated token was accepted');
-          expect(result.auth.token).toBe(original);
-        } else {
-          expectDocumentedRefusal(result.error, token);
-        }
-      }),
+      fc.asyncProperty(
+        mutatedToken(originals),
+        fc.constantFrom('Bearer ', 'bearer ', 'Bearer   '),
+        async ({ original, token }, scheme) => {
+          const result = await outcome(auth.authenticate({ headers: { authorization: scheme + token } }, 'orders.read'));
+          if (result.ok) {
+            // Spaces inserted at the front only widen the separator after the scheme (RFC 6750:
+            // `Bearer 1*SP b64token`): the credential is still the original token.
+            if (token.replace(/^ +/, '') !== original) throw new Error('a mutated token was accepted');
+            expect(result.auth.token).toBe(original);
+          } else {
+            expectDocumentedRefusal(result.error, token);
+          }
+        },
+      ),
       fuzzParameters('mutated tokens through authenticate()', 20_000),
     );
   });
 
   it('random headers, tokens, query strings and bodies: always a documented refusal', async () => {
     const request = fc.record({
-      authorization: authorizationHeader(fc.oneof(randomToken, mutatedToken(originals).map((m) => m.token))),
-      url: fc.oneof(fc.constant('/x'), fc.string({ maxLength: 30 }).map((q) => `/x?${q}`), randomToken.map((t) => `/x?access_token=${encodeURIComponent(t)}`)),
-      body: fc.option(fc.oneof(fc.jsonValue({ maxDepth: 2 }), randomToken.map((t) => ({ access_token: t }))), { nil: undefined }),
+      authorization: authorizationHeader(
+        fc.oneof(
+          randomToken,
+          mutatedToken(originals).map((m) => m.token),
+        ),
+      ),
+      url: fc.oneof(
+        fc.constant('/x'),
+        fc.string({ maxLength: 30 }).map((q) => `/x?${q}`),
+        randomToken.map((t) => `/x?access_token=${encodeURIComponent(t)}`),
+      ),
+      body: fc.option(
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 2 }),
+          randomToken.map((t) => ({ access_token: t })),
+        ),
+        { nil: undefined },
+      ),
       method: fc.constantFrom('GET', 'POST'),
       contentType: fc.option(fc.constantFrom('application/x-www-form-urlencoded', 'application/json'), { nil: undefined }),
     });
@@ -124,14 +165,23 @@ describe('fuzzing authenticate()', () => {
   it('validly signed tokens with random claims: accepted only when every check holds', async () => {
     const base = () => {
       const now = Math.floor(Date.now() / 1000);
-      return { iss: forge.issuer, aud: forge.audience, sub: 's', iat: now - 10, exp: now + 600, scope: 'orders.read' } as Record<string, unknown>;
+      return { iss: forge.issuer, aud: forge.audience, sub: 's', iat: now - 10, exp: now + 600, scope: 'orders.read' } as Record<
+        string,
+        unknown
+      >;
     };
     const changes = fc.array(
-      fc.tuple(fc.constantFrom('iss', 'aud', 'exp', 'nbf', 'iat', 'sub', 'scope', 'scp', 'client_id', 'azp'), fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined })),
+      fc.tuple(
+        fc.constantFrom('iss', 'aud', 'exp', 'nbf', 'iat', 'sub', 'scope', 'scp', 'client_id', 'azp'),
+        fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+      ),
       { maxLength: 3 },
     );
     // Sometimes a member is written twice in the JSON text, which JSON.stringify never does.
-    const repeat = fc.option(fc.tuple(fc.constantFrom('iss', 'aud', 'exp', 'sub', 'scope'), fc.jsonValue({ maxDepth: 1 })), { nil: undefined, freq: 4 });
+    const repeat = fc.option(fc.tuple(fc.constantFrom('iss', 'aud', 'exp', 'sub', 'scope'), fc.jsonValue({ maxDepth: 1 })), {
+      nil: undefined,
+      freq: 4,
+    });
     await fc.assert(
       fc.asyncProperty(changes, repeat, async (edits, twice) => {
         const claims = base();
@@ -168,7 +218,13 @@ describe('fuzzing authenticate()', () => {
     const edits = fc.array(
       fc.tuple(
         fc.constantFrom('alg', 'kid', 'typ', 'crit', 'b64', 'jwk', 'jku', 'x5u', 'x5c', 'cty', 'zip', 'enc'),
-        fc.option(fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('none', 'HS256', 'RS384', 'ES256', 'forge-key-1', ['b64'], false)), { nil: undefined }),
+        fc.option(
+          fc.oneof(
+            fc.jsonValue({ maxDepth: 2 }),
+            fc.constantFrom('none', 'HS256', 'RS384', 'ES256', 'forge-key-1', ['b64'], false),
+          ),
+          { nil: undefined },
+        ),
       ),
       { maxLength: 3 },
     );
@@ -187,7 +243,10 @@ describe('fuzzing authenticate()', () => {
         }
         expect(header.alg).toBe('RS256');
         expect(header.kid === undefined || header.kid === forge.kid).toBe(true);
-        expect(header.crit === undefined || (Array.isArray(header.crit) && header.crit.every((p) => p === 'b64') && header.b64 !== false)).toBe(true);
+        expect(
+          header.crit === undefined ||
+            (Array.isArray(header.crit) && header.crit.every((p) => p === 'b64') && header.b64 !== false),
+        ).toBe(true);
       }),
       fuzzParameters('signed random headers through authenticate()', 1_000),
     );

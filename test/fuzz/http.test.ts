@@ -36,7 +36,9 @@ describe('fuzzing the example API over HTTP', () => {
     const auth = createBearerAuth({ ...issuer.options, logger: log.logger, env: {} });
     server = await listen(createApp(auth, log.logger));
     port = server.port;
-    originals = Array.from({ length: 12 }, (_, i) => issuer.mint({ scope: i % 4 === 0 ? 'orders.write' : 'orders.read', sub: `c${i}` }));
+    originals = Array.from({ length: 12 }, (_, i) =>
+      issuer.mint({ scope: i % 4 === 0 ? 'orders.write' : 'orders.read', sub: `c${i}` }),
+    );
     await auth.ready();
   });
 
@@ -47,14 +49,19 @@ describe('fuzzing the example API over HTTP', () => {
     await issuer.close();
   });
 
-  function get(path: string, authorization: string | string[] | undefined): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+  function get(
+    path: string,
+    authorization: string | string[] | undefined,
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
     return new Promise((resolve, reject) => {
       // Node sends an array value as repeated header lines.
       const headers = (authorization === undefined ? {} : { authorization }) as OutgoingHttpHeaders;
       const req = httpRequest({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
       });
       req.on('error', reject);
       req.end();
@@ -69,7 +76,12 @@ describe('fuzzing the example API over HTTP', () => {
     );
     const header = fc.oneof(
       { weight: 6, arbitrary: authorizationHeader(token).map((h) => (h === undefined ? undefined : sendable(h))) },
-      { weight: 1, arbitrary: fc.tuple(authorizationHeader(token), authorizationHeader(token)).map(([a, b]) => [sendable(a ?? ''), sendable(b ?? '')]) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(authorizationHeader(token), authorizationHeader(token))
+          .map(([a, b]) => [sendable(a ?? ''), sendable(b ?? '')]),
+      },
     );
     const path = fc.constantFrom('/orders', '/whoami', '/orders?page=2');
     await fc.assert(
@@ -80,9 +92,12 @@ describe('fuzzing the example API over HTTP', () => {
         const body = JSON.parse(res.text) as Record<string, unknown>;
         if (res.status !== 200 && !ERRORS.has(body.error as string)) throw new Error(`undocumented body ${res.text}`);
         if (res.status === 200 && Array.isArray(authorization)) throw new Error('accepted two Authorization headers');
-        const sent = (Array.isArray(authorization) ? authorization : [authorization ?? '']).map((h) => h.replace(/^\s*\S+\s+/, '').trim());
+        const sent = (Array.isArray(authorization) ? authorization : [authorization ?? '']).map((h) =>
+          h.replace(/^\s*\S+\s+/, '').trim(),
+        );
         const shown = JSON.stringify([res.headers, res.text, log.lines.slice(from)]);
-        for (const t of sent) if (t.length >= 24 && shown.includes(t)) throw new Error('the token appears in the response or the log');
+        for (const t of sent)
+          if (t.length >= 24 && shown.includes(t)) throw new Error('the token appears in the response or the log');
       }),
       fuzzParameters('random headers over HTTP', 3_000),
     );

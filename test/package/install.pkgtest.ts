@@ -95,7 +95,22 @@ beforeAll(async () => {
   await exec('npm', ['pack', '--pack-destination', dir], { cwd: root });
   const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'))!;
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'commonjs' }));
-  await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball), 'express@5', 'pino@10', 'typescript@5.9', '@types/express@5', '@types/node@20'], { cwd: dir });
+  await exec(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      join(dir, tarball),
+      'express@5',
+      'pino@10',
+      'typescript@5.9',
+      '@types/express@5',
+      '@types/node@20',
+    ],
+    { cwd: dir },
+  );
 }, 240_000);
 
 afterAll(async () => {
@@ -104,7 +119,12 @@ afterAll(async () => {
 
 describe('installed from the packed tarball', () => {
   it('works from CommonJS (require)', async () => {
-    await writeFile(join(dir, 'use.cjs'), usage(`const bearer = require('cyberark-bearer'); const testing = require('cyberark-bearer/testing'); const express = require('express');`));
+    await writeFile(
+      join(dir, 'use.cjs'),
+      usage(
+        `const bearer = require('cyberark-bearer'); const testing = require('cyberark-bearer/testing'); const express = require('express');`,
+      ),
+    );
     const { stdout, stderr } = await exec(process.execPath, ['use.cjs'], { cwd: dir });
     expect(JSON.parse(stdout)).toEqual(expected);
     expect(stderr).not.toMatch(/Warning/);
@@ -113,14 +133,21 @@ describe('installed from the packed tarball', () => {
   it('works from ESM (import)', async () => {
     await writeFile(
       join(dir, 'use.mjs'),
-      usage(`import * as bearer from 'cyberark-bearer'; import * as testing from 'cyberark-bearer/testing'; import express from 'express'; import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);`),
+      usage(
+        `import * as bearer from 'cyberark-bearer'; import * as testing from 'cyberark-bearer/testing'; import express from 'express'; import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);`,
+      ),
     );
     const { stdout } = await exec(process.execPath, ['use.mjs'], { cwd: dir });
     expect(JSON.parse(stdout)).toEqual(expected);
   });
 
   it('serves cyberark-bearer/client to CommonJS (require)', async () => {
-    await writeFile(join(dir, 'client.cjs'), clientUsage(`const bearer = require('cyberark-bearer'); const client = require('cyberark-bearer/client'); const testing = require('cyberark-bearer/testing'); const express = require('express');`));
+    await writeFile(
+      join(dir, 'client.cjs'),
+      clientUsage(
+        `const bearer = require('cyberark-bearer'); const client = require('cyberark-bearer/client'); const testing = require('cyberark-bearer/testing'); const express = require('express');`,
+      ),
+    );
     const { stdout } = await exec(process.execPath, ['client.cjs'], { cwd: dir });
     expect(JSON.parse(stdout)).toEqual(clientExpected);
   });
@@ -128,7 +155,9 @@ describe('installed from the packed tarball', () => {
   it('serves cyberark-bearer/client to ESM (import)', async () => {
     await writeFile(
       join(dir, 'client.mjs'),
-      clientUsage(`import * as bearer from 'cyberark-bearer'; import * as client from 'cyberark-bearer/client'; import * as testing from 'cyberark-bearer/testing'; import express from 'express'; import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);`),
+      clientUsage(
+        `import * as bearer from 'cyberark-bearer'; import * as client from 'cyberark-bearer/client'; import * as testing from 'cyberark-bearer/testing'; import express from 'express'; import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);`,
+      ),
     );
     const { stdout } = await exec(process.execPath, ['client.mjs'], { cwd: dir });
     expect(JSON.parse(stdout)).toEqual(clientExpected);
@@ -152,8 +181,21 @@ describe('installed from the packed tarball', () => {
   ])('type-checks strict TypeScript that resolves it as %s', async (_kind, resolution, file) => {
     await writeFile(join(dir, file), typescriptUse);
     const module = resolution === 'bundler' ? 'esnext' : 'nodenext';
-    const args = ['--noEmit', '--strict', '--exactOptionalPropertyTypes', '--esModuleInterop',
-      '--module', module, '--moduleResolution', resolution, '--target', 'es2022', '--types', 'node', file];
+    const args = [
+      '--noEmit',
+      '--strict',
+      '--exactOptionalPropertyTypes',
+      '--esModuleInterop',
+      '--module',
+      module,
+      '--moduleResolution',
+      resolution,
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      file,
+    ];
     const result = await exec(join(dir, 'node_modules/.bin/tsc'), args, { cwd: dir }).catch((e: { stdout: string }) => e);
     expect(result.stdout).toBe('');
   });

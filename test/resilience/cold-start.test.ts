@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Fault } from 'cyberark-bearer/testing';
-import { FAULTS, perTest, statusCounts, type Guarded } from './harness.js';
+import { FAULTS, perTest, statusCounts } from './harness.js';
 
 const { start, fakeClock } = perTest();
 
@@ -32,31 +32,34 @@ describe('cold start', () => {
   // With no keys to fall back on, an answer slower than the timeout is one more fault.
   const COLD_FAULTS: Array<[Fault, string]> = [...FAULTS, ['slow', 'timeout']];
 
-  it.each(COLD_FAULTS)('JWKS %s on a cold cache → 503 + Retry-After within the fetch timeout, 1 fetch, logged at error (%s)', async (fault, kind) => {
-    const timeout = 0.5;
-    const g = await start({ keyCache: { timeout, cooldown: 5 } });
-    g.issuer.setFault('jwks', fault, { delayMs: 5_000 });
-    const token = g.issuer.mint();
-    const started = performance.now();
-    const results = await Promise.all(Array.from({ length: 10 }, () => g.call(token)));
-    const elapsed = performance.now() - started;
-    expect(statusCounts(results)).toEqual({ 503: 10 });
-    for (const res of results) {
-      expect(res.body).toEqual(UNAVAILABLE);
-      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(5);
-      expect(res.headers['www-authenticate']).toBeUndefined();
-      expect(res.headers['cache-control']).toBe('no-store');
-    }
-    expect(elapsed).toBeLessThan(timeout * 1000 + 2_500); // nobody waits much past the fetch timeout
-    expect(g.issuer.jwksFetches).toBe(1);
-    expect(g.logged('signing keys fetch failed')).toEqual([
-      expect.objectContaining({ level: 50, reason: kind, url: g.issuer.jwksUri, failures: 1, servingStaleKeys: false }),
-    ]);
-    // Within the back-off, further requests are answered at once, without a fetch.
-    await g.call(token).expect(503);
-    expect(g.issuer.jwksFetches).toBe(1);
-  });
+  it.each(COLD_FAULTS)(
+    'JWKS %s on a cold cache → 503 + Retry-After within the fetch timeout, 1 fetch, logged at error (%s)',
+    async (fault, kind) => {
+      const timeout = 0.5;
+      const g = await start({ keyCache: { timeout, cooldown: 5 } });
+      g.issuer.setFault('jwks', fault, { delayMs: 5_000 });
+      const token = g.issuer.mint();
+      const started = performance.now();
+      const results = await Promise.all(Array.from({ length: 10 }, () => g.call(token)));
+      const elapsed = performance.now() - started;
+      expect(statusCounts(results)).toEqual({ 503: 10 });
+      for (const res of results) {
+        expect(res.body).toEqual(UNAVAILABLE);
+        expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+        expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(5);
+        expect(res.headers['www-authenticate']).toBeUndefined();
+        expect(res.headers['cache-control']).toBe('no-store');
+      }
+      expect(elapsed).toBeLessThan(timeout * 1000 + 2_500); // nobody waits much past the fetch timeout
+      expect(g.issuer.jwksFetches).toBe(1);
+      expect(g.logged('signing keys fetch failed')).toEqual([
+        expect.objectContaining({ level: 50, reason: kind, url: g.issuer.jwksUri, failures: 1, servingStaleKeys: false }),
+      ]);
+      // Within the back-off, further requests are answered at once, without a fetch.
+      await g.call(token).expect(503);
+      expect(g.issuer.jwksFetches).toBe(1);
+    },
+  );
 
   it('a cold outage backs off (1 s, doubling up to the cooldown) and recovers without a restart', async () => {
     const clock = fakeClock();
@@ -83,7 +86,12 @@ describe('cold start', () => {
 
   it('discovery down on a cold start → 503 + Retry-After, no JWKS fetch; recovers after the back-off', async () => {
     const clock = fakeClock();
-    const g = await start({ tenantUrl: undefined, appId: undefined, jwksUri: undefined, keyCache: { cooldown: 5, timeout: 0.5 } });
+    const g = await start({
+      tenantUrl: undefined,
+      appId: undefined,
+      jwksUri: undefined,
+      keyCache: { cooldown: 5, timeout: 0.5 },
+    });
     expect(g.auth.config.jwksUri).toBeUndefined();
     g.issuer.setFault('discovery', 'error');
     const token = g.issuer.mint();
@@ -92,7 +100,9 @@ describe('cold start', () => {
     expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(g.issuer.discoveryFetches).toBe(1);
     expect(g.issuer.jwksFetches).toBe(0);
-    expect(g.logged('issuer discovery failed')).toEqual([expect.objectContaining({ level: 50, reason: 'http_status', status: 500 })]);
+    expect(g.logged('issuer discovery failed')).toEqual([
+      expect.objectContaining({ level: 50, reason: 'http_status', status: 500 }),
+    ]);
     await g.call(token).expect(503); // within the back-off: no new attempt
     expect(g.issuer.discoveryFetches).toBe(1);
     g.issuer.setFault('discovery', null);

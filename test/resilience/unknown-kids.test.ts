@@ -18,7 +18,8 @@ const randomKid = () => randomBytes(12).toString('base64url');
  */
 async function flood(g: Guarded, count: number): Promise<Record<number, number>> {
   const [, payload, signature] = g.issuer.mint().split('.');
-  const withKid = (kid: string) => `${Buffer.from(JSON.stringify({ alg: 'RS256', kid, typ: 'JWT' })).toString('base64url')}.${payload}.${signature}`;
+  const withKid = (kid: string) =>
+    `${Buffer.from(JSON.stringify({ alg: 'RS256', kid, typ: 'JWT' })).toString('base64url')}.${payload}.${signature}`;
   const results = [];
   for (let batch = 0; batch < count / 100; batch++) {
     results.push(...(await Promise.all(Array.from({ length: 100 }, () => g.call(withKid(randomKid()))))));

@@ -5,48 +5,53 @@
  * Time moves by fake Date; fetch timeouts stay real and short.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { FAULTS, perTest, statusCounts, type Guarded } from './harness.js';
+import { FAULTS, perTest, statusCounts } from './harness.js';
 
 const { start, fakeClock } = perTest();
 
 describe('an outage with keys cached (maxAge 60 s, staleIfError 600 s, cooldown 5 s)', () => {
+  it.each(FAULTS)(
+    'JWKS %s: valid tokens pass through the stale window, then 503; outage at error, recovery at warn (%s)',
+    async (fault, kind) => {
+      const clock = fakeClock();
+      const g = await start({ keyCache: { maxAge: 60, staleIfError: 600, cooldown: 5, timeout: 0.3 } });
+      const token = g.issuer.mint(); // valid for an hour of fake time
+      await g.call(token).expect(200);
+      expect(g.issuer.jwksFetches).toBe(1);
 
-  it.each(FAULTS)('JWKS %s: valid tokens pass through the stale window, then 503; outage at error, recovery at warn (%s)', async (fault, kind) => {
-    const clock = fakeClock();
-    const g = await start({ keyCache: { maxAge: 60, staleIfError: 600, cooldown: 5, timeout: 0.3 } });
-    const token = g.issuer.mint(); // valid for an hour of fake time
-    await g.call(token).expect(200);
-    expect(g.issuer.jwksFetches).toBe(1);
+      g.issuer.setFault('jwks', fault);
+      clock.advance(61); // the keys expire: the refresh fails, the stale keys serve everyone
+      const during = await Promise.all(Array.from({ length: 50 }, () => g.call(token)));
+      expect(statusCounts(during)).toEqual({ 200: 50 });
+      expect(g.issuer.jwksFetches).toBe(2); // one refresh shared by the 50
+      expect(g.logged('signing keys fetch failed')).toEqual([
+        expect.objectContaining({ level: 50, reason: kind, servingStaleKeys: true, failures: 1 }),
+      ]);
 
-    g.issuer.setFault('jwks', fault);
-    clock.advance(61); // the keys expire: the refresh fails, the stale keys serve everyone
-    const during = await Promise.all(Array.from({ length: 50 }, () => g.call(token)));
-    expect(statusCounts(during)).toEqual({ 200: 50 });
-    expect(g.issuer.jwksFetches).toBe(2); // one refresh shared by the 50
-    expect(g.logged('signing keys fetch failed')).toEqual([
-      expect.objectContaining({ level: 50, reason: kind, servingStaleKeys: true, failures: 1 }),
-    ]);
+      clock.advance(300); // deep in the window: still 200, retried in the background after the back-off
+      await g.call(token).expect(200);
+      await vi.waitFor(() => expect(g.logged('signing keys fetch failed')).toHaveLength(2));
+      expect(g.issuer.jwksFetches).toBe(3);
 
-    clock.advance(300); // deep in the window: still 200, retried in the background after the back-off
-    await g.call(token).expect(200);
-    await vi.waitFor(() => expect(g.logged('signing keys fetch failed')).toHaveLength(2));
-    expect(g.issuer.jwksFetches).toBe(3);
+      clock.advance(300); // past maxAge + staleIfError: the stale keys are no longer used
+      const refused = await g.call(token).expect(503);
+      expect(refused.body).toEqual({
+        error: 'temporarily_unavailable',
+        error_description: 'signing keys unavailable, try again later',
+      });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(g.logged('signing keys fetch failed').at(-1)).toMatchObject({ level: 50, servingStaleKeys: false });
+      expect(g.auth.status()[g.issuer.issuer]).toMatchObject({ usable: false });
 
-    clock.advance(300); // past maxAge + staleIfError: the stale keys are no longer used
-    const refused = await g.call(token).expect(503);
-    expect(refused.body).toEqual({ error: 'temporarily_unavailable', error_description: 'signing keys unavailable, try again later' });
-    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(g.logged('signing keys fetch failed').at(-1)).toMatchObject({ level: 50, servingStaleKeys: false });
-    expect(g.auth.status()[g.issuer.issuer]).toMatchObject({ usable: false });
-
-    g.issuer.setFault('jwks', null);
-    clock.advance(5); // past the back-off
-    await g.call(token).expect(200);
-    const recovered = g.logged('signing keys recovered');
-    expect(recovered).toEqual([expect.objectContaining({ level: 40, url: g.issuer.jwksUri, kids: [g.issuer.kid] })]);
-    expect(recovered[0]!.outageMs).toBeGreaterThanOrEqual(600_000);
-    expect(recovered[0]!.failedFetches).toBe(g.issuer.jwksFetches - 2);
-  });
+      g.issuer.setFault('jwks', null);
+      clock.advance(5); // past the back-off
+      await g.call(token).expect(200);
+      const recovered = g.logged('signing keys recovered');
+      expect(recovered).toEqual([expect.objectContaining({ level: 40, url: g.issuer.jwksUri, kids: [g.issuer.kid] })]);
+      expect(recovered[0]!.outageMs).toBeGreaterThanOrEqual(600_000);
+      expect(recovered[0]!.failedFetches).toBe(g.issuer.jwksFetches - 2);
+    },
+  );
 
   it('an unknown kid during the outage → 503 (it may be a rotation we cannot see), known kids still 200', async () => {
     const clock = fakeClock();

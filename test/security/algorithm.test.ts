@@ -58,9 +58,12 @@ describe('algorithm attacks (default allow-list: RS256)', () => {
     expectRefusal(await t.bearer(t.mint({}, { alg }, { key: pem })), NOT_ALLOWED, t);
   });
 
-  it.each(['RS384', 'RS512', 'PS256', 'PS512'])('%s genuinely signed with the tenant key under its kid → 401 algorithm_not_allowed', async (alg) => {
-    expectRefusal(await t.bearer(t.mint({}, { alg })), NOT_ALLOWED, t);
-  });
+  it.each(['RS384', 'RS512', 'PS256', 'PS512'])(
+    '%s genuinely signed with the tenant key under its kid → 401 algorithm_not_allowed',
+    async (alg) => {
+      expectRefusal(await t.bearer(t.mint({}, { alg })), NOT_ALLOWED, t);
+    },
+  );
 
   it('ES256 signed with an attacker EC key under the tenant kid → 401 algorithm_not_allowed', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -93,7 +96,7 @@ describe('alg not matching the JWK (allow-list RS256, RS384, PS256, ES256; the J
     expectRefusal(await t.bearer(t.mint({}, { alg: 'PS256' })), MISMATCH, t);
   });
 
-  it('ES256 signed with an attacker EC key under the RSA key\'s kid → 401 key_mismatch', async () => {
+  it("ES256 signed with an attacker EC key under the RSA key's kid → 401 key_mismatch", async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     expectRefusal(await t.bearer(t.mint({}, { alg: 'ES256' }, { key: privateKey })), MISMATCH, t);
   });

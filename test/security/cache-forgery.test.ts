@@ -93,7 +93,9 @@ describe('a forgery sharing a genuine token’s last 40 characters', () => {
       expect(res.genuine!.body).toEqual({ sub: 'svc-1', scopes: ['orders.read'] });
       expect(res.forged!.status).toBe(401);
       expect(res.forged!.body).toEqual({ error: 'invalid_token', error_description: 'invalid signature' });
-      expect(guarded.log.lines.filter((l) => l.msg === 'bearer token refused')).toMatchObject([{ reason: 'bad_signature', status: 401 }]);
+      expect(guarded.log.lines.filter((l) => l.msg === 'bearer token refused')).toMatchObject([
+        { reason: 'bad_signature', status: 401 },
+      ]);
     } finally {
       await guarded.close();
     }

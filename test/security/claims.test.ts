@@ -5,7 +5,16 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { useForge } from './forge.js';
-import { AUDIENCE, expectRefusal, INSUFFICIENT_SCOPE, invalidToken, startTarget, useTarget, useWarmTarget, type Target } from './harness.js';
+import {
+  AUDIENCE,
+  expectRefusal,
+  INSUFFICIENT_SCOPE,
+  invalidToken,
+  startTarget,
+  useTarget,
+  useWarmTarget,
+  type Target,
+} from './harness.js';
 
 const EXPIRED = invalidToken('token expired', 'token_expired');
 const WRONG_ISSUER = invalidToken('unexpected issuer', 'unexpected_issuer');
@@ -25,7 +34,8 @@ describe('claims attacks', () => {
     vi.useRealTimers();
   });
 
-  const send = (claims: Record<string, unknown>, path = '/orders') => t.get(path, `Bearer ${t.mint({ iat: now - 60, ...claims })}`);
+  const send = (claims: Record<string, unknown>, path = '/orders') =>
+    t.get(path, `Bearer ${t.mint({ iat: now - 60, ...claims })}`);
 
   describe('exp, nbf, iat', () => {
     it('exp an hour ago → 401 token_expired', async () => {
@@ -221,9 +231,12 @@ describe('NumericDates out of range', () => {
   /** Forge's claims (scope orders.read) with `name` set to the raw JSON number `value`. */
   const claimsWith = (name: 'exp' | 'nbf' | 'iat', value: string) => {
     const claims = forge.claims(',"scope":"orders.read"');
-    return name === 'nbf' ? claims.replace(/}$/, `,"nbf":${value}}`) : claims.replace(new RegExp(`"${name}":\\d+`), `"${name}":${value}`);
+    return name === 'nbf'
+      ? claims.replace(/}$/, `,"nbf":${value}}`)
+      : claims.replace(new RegExp(`"${name}":\\d+`), `"${name}":${value}`);
   };
-  const send = (name: 'exp' | 'nbf' | 'iat', value: string, auth: Target = t) => auth.bearer(forge.sign(forge.header(), claimsWith(name, value)));
+  const send = (name: 'exp' | 'nbf' | 'iat', value: string, auth: Target = t) =>
+    auth.bearer(forge.sign(forge.header(), claimsWith(name, value)));
 
   it.each([
     ['exp', '1e400'],

@@ -51,7 +51,11 @@ describe('extraction attacks', () => {
   });
 
   it('a tab inside the token → 400 malformed_request', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', `Bearer ${t.token.slice(0, 20)}\t${t.token.slice(20)}`]])), MALFORMED_HEADER, t);
+    expectRefusal(
+      await t.raw(rawHead('/orders', [['Authorization', `Bearer ${t.token.slice(0, 20)}\t${t.token.slice(20)}`]])),
+      MALFORMED_HEADER,
+      t,
+    );
   });
 
   it('"Bearer " with an empty token (Node trims it to "Bearer") → 400 malformed_request', async () => {
@@ -71,7 +75,11 @@ describe('extraction attacks', () => {
   });
 
   it('a second credential after a comma → 400 several_tokens', async () => {
-    expectRefusal(await t.get('/orders', `Bearer ${t.token}, Bearer ${t.token}`), invalidRequest('more than one bearer token in the request', 'several_tokens'), t);
+    expectRefusal(
+      await t.get('/orders', `Bearer ${t.token}, Bearer ${t.token}`),
+      invalidRequest('more than one bearer token in the request', 'several_tokens'),
+      t,
+    );
   });
 
   it('a quoted token → 400 malformed_request', async () => {
@@ -79,15 +87,42 @@ describe('extraction attacks', () => {
   });
 
   it('two Authorization headers, both valid → 400 several_tokens', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', `Bearer ${t.token}`], ['authorization', `Bearer ${t.token}`]])), SEVERAL, t);
+    expectRefusal(
+      await t.raw(
+        rawHead('/orders', [
+          ['Authorization', `Bearer ${t.token}`],
+          ['authorization', `Bearer ${t.token}`],
+        ]),
+      ),
+      SEVERAL,
+      t,
+    );
   });
 
   it('two Authorization headers, a garbage one first → 400 several_tokens', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', 'Bearer x'], ['Authorization', `Bearer ${t.token}`]])), SEVERAL, t);
+    expectRefusal(
+      await t.raw(
+        rawHead('/orders', [
+          ['Authorization', 'Bearer x'],
+          ['Authorization', `Bearer ${t.token}`],
+        ]),
+      ),
+      SEVERAL,
+      t,
+    );
   });
 
   it('a Basic header and a Bearer header → 400 several_tokens', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', 'Basic dTpw'], ['Authorization', `Bearer ${t.token}`]])), SEVERAL, t);
+    expectRefusal(
+      await t.raw(
+        rawHead('/orders', [
+          ['Authorization', 'Basic dTpw'],
+          ['Authorization', `Bearer ${t.token}`],
+        ]),
+      ),
+      SEVERAL,
+      t,
+    );
   });
 
   it('the token in the query string → 400 token_in_query', async () => {
@@ -117,7 +152,11 @@ describe('extraction attacks', () => {
   it('the token in a form body → 400 token_in_body', async () => {
     t.log.lines.length = 0;
     const res = await request(t.url).post('/orders').type('form').send({ access_token: t.token });
-    expectRefusal(res, invalidRequest('tokens in the request body are not accepted, use the Authorization header', 'token_in_body'), t);
+    expectRefusal(
+      res,
+      invalidRequest('tokens in the request body are not accepted, use the Authorization header', 'token_in_body'),
+      t,
+    );
   });
 
   it.each([

@@ -27,7 +27,9 @@ export interface Forge {
 const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
 
 export async function createForge(): Promise<Forge> {
-  const { privateKey, publicKey }: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey }: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+  });
   const kid = 'forge-key-1';
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' };
   const server = await listen((_req, res) => {

@@ -99,12 +99,18 @@ async function startWithToken(options: TargetOptions, warm: boolean): Promise<Ta
  * minted for it. `options` may be a function, read when the target starts (e.g. a forge's options).
  */
 export function useTarget(options: TargetOptions | (() => TargetOptions) = {}): TargetWithToken {
-  return startedForTests(() => startWithToken(typeof options === 'function' ? options() : options, false), (t) => t.close());
+  return startedForTests(
+    () => startWithToken(typeof options === 'function' ? options() : options, false),
+    (t) => t.close(),
+  );
 }
 
 /** As `useTarget`, the token already accepted once, so that the target's keys are cached. */
 export function useWarmTarget(options: TargetOptions = {}): TargetWithToken {
-  return startedForTests(() => startWithToken(options, true), (t) => t.close());
+  return startedForTests(
+    () => startWithToken(options, true),
+    (t) => t.close(),
+  );
 }
 
 export interface Refusal {
@@ -128,9 +134,18 @@ export function expectRefusal(
     expected.error === 'unauthorized'
       ? 'Bearer realm="api"'
       : `Bearer realm="api", error="${expected.error}", error_description="${expected.description}"${expected.error === 'insufficient_scope' ? ', scope="orders.read"' : ''}`;
-  expect({ status: res.status, body: res.body, challenge: res.headers['www-authenticate'], cacheControl: res.headers['cache-control'] }).toEqual({
+  expect({
+    status: res.status,
+    body: res.body,
+    challenge: res.headers['www-authenticate'],
+    cacheControl: res.headers['cache-control'],
+  }).toEqual({
     status: expected.status,
-    body: { error: expected.error, error_description: expected.description, ...(expected.error === 'insufficient_scope' ? { scope: 'orders.read' } : {}) },
+    body: {
+      error: expected.error,
+      error_description: expected.description,
+      ...(expected.error === 'insufficient_scope' ? { scope: 'orders.read' } : {}),
+    },
     challenge,
     cacheControl: 'no-store',
   });
@@ -142,10 +157,30 @@ export function expectRefusal(
 }
 
 /** Shorthands for the refusals the suite expects most. */
-export const invalidToken = (description: string, reason: string): Refusal => ({ status: 401, error: 'invalid_token', description, reason });
-export const invalidRequest = (description: string, reason: string): Refusal => ({ status: 400, error: 'invalid_request', description, reason });
-export const NO_CREDENTIALS: Refusal = { status: 401, error: 'unauthorized', description: 'bearer token required', reason: 'no_credentials' };
-export const INSUFFICIENT_SCOPE: Refusal = { status: 403, error: 'insufficient_scope', description: 'insufficient scope', reason: 'insufficient_scope' };
+export const invalidToken = (description: string, reason: string): Refusal => ({
+  status: 401,
+  error: 'invalid_token',
+  description,
+  reason,
+});
+export const invalidRequest = (description: string, reason: string): Refusal => ({
+  status: 400,
+  error: 'invalid_request',
+  description,
+  reason,
+});
+export const NO_CREDENTIALS: Refusal = {
+  status: 401,
+  error: 'unauthorized',
+  description: 'bearer token required',
+  reason: 'no_credentials',
+};
+export const INSUFFICIENT_SCOPE: Refusal = {
+  status: 403,
+  error: 'insufficient_scope',
+  description: 'insufficient scope',
+  reason: 'insufficient_scope',
+};
 
 /** Flips one bit of the character at `index` within the base64url alphabet. */
 export function flipChar(text: string, index: number): string {

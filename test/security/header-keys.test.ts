@@ -26,7 +26,11 @@ describe('keys offered by the token header', () => {
   let lureUrl: string;
   const attackerKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const attackerJwk = attackerKey.publicKey.export({ format: 'jwk' });
-  const thumbprint = b64url(createHash('sha256').update(JSON.stringify({ e: attackerJwk.e, kty: 'RSA', n: attackerJwk.n })).digest());
+  const thumbprint = b64url(
+    createHash('sha256')
+      .update(JSON.stringify({ e: attackerJwk.e, kty: 'RSA', n: attackerJwk.n }))
+      .digest(),
+  );
 
   beforeAll(async () => {
     // The attacker's own CyberArk-like issuer, minting tokens with our iss and aud.
@@ -57,26 +61,26 @@ describe('keys offered by the token header', () => {
     expectRefusal(await t.bearer(token), BAD_SIGNATURE, t);
   });
 
-  it('jku pointing at the attacker\'s JWKS, attacker kid → 401 unknown_key, and the JWKS is never fetched', async () => {
+  it("jku pointing at the attacker's JWKS, attacker kid → 401 unknown_key, and the JWKS is never fetched", async () => {
     const token = attacker.mint({ scope: 'orders.read' }, { jku: attacker.jwksUri });
     expectRefusal(await t.bearer(token), UNKNOWN_KEY, t);
     expect(attacker.jwksFetches).toBe(0);
   });
 
-  it('jku pointing at the attacker\'s JWKS, tenant kid → 401 bad_signature, never fetched', async () => {
+  it("jku pointing at the attacker's JWKS, tenant kid → 401 bad_signature, never fetched", async () => {
     const token = attacker.mint({ scope: 'orders.read' }, { jku: attacker.jwksUri, kid: t.issuer.kid });
     expectRefusal(await t.bearer(token), BAD_SIGNATURE, t);
     expect(attacker.jwksFetches).toBe(0);
   });
 
-  it('x5u pointing at the attacker\'s certificate → 401 bad_signature, never fetched', async () => {
+  it("x5u pointing at the attacker's certificate → 401 bad_signature, never fetched", async () => {
     const key = createPrivateKey(fixture('attacker.key.pem'));
     const token = t.mint({}, { x5u: lureUrl }, { key });
     expectRefusal(await t.bearer(token), BAD_SIGNATURE, t);
     expect(lureHits).toBe(0);
   });
 
-  it('x5c carrying the attacker\'s self-signed certificate, tenant kid → 401 bad_signature', async () => {
+  it("x5c carrying the attacker's self-signed certificate, tenant kid → 401 bad_signature", async () => {
     const pem = fixture('attacker.cert.pem');
     const der = new X509Certificate(pem).raw.toString('base64');
     const key = createPrivateKey(fixture('attacker.key.pem'));
@@ -84,10 +88,14 @@ describe('keys offered by the token header', () => {
     expectRefusal(await t.bearer(t.mint({}, { x5c: [der] }, { key })), BAD_SIGNATURE, t);
   });
 
-  it('x5c with the certificate\'s x5t#S256 as kid → 401 unknown_key', async () => {
+  it("x5c with the certificate's x5t#S256 as kid → 401 unknown_key", async () => {
     const cert = new X509Certificate(fixture('attacker.cert.pem'));
     const x5t = b64url(createHash('sha256').update(cert.raw).digest());
-    const token = t.mint({}, { x5c: [cert.raw.toString('base64')], 'x5t#S256': x5t, kid: x5t }, { key: createPrivateKey(fixture('attacker.key.pem')) });
+    const token = t.mint(
+      {},
+      { x5c: [cert.raw.toString('base64')], 'x5t#S256': x5t, kid: x5t },
+      { key: createPrivateKey(fixture('attacker.key.pem')) },
+    );
     expectRefusal(await t.bearer(token), UNKNOWN_KEY, t);
   });
 });
@@ -186,7 +194,11 @@ describe('crit and b64', () => {
     const header = b64url(forge.header(',"b64":false,"crit":["b64"]'));
     const payload = forge.claims(',"scope":"orders.read"');
     const res = await forged.get('/orders', `Bearer ${header}.${payload}.${forge.signature(`${header}.${payload}`)}`);
-    expectRefusal(res, { status: 400, error: 'invalid_request', description: 'malformed Authorization header', reason: 'malformed_request' }, forged);
+    expectRefusal(
+      res,
+      { status: 400, error: 'invalid_request', description: 'malformed Authorization header', reason: 'malformed_request' },
+      forged,
+    );
   });
 
   it('b64: false without crit, signed over the unencoded payload → 401 bad_signature (never read unencoded)', async () => {

@@ -15,8 +15,14 @@ import { scriptedServer, tokenAnswer } from '../support/scripted-server.js';
 
 const proto = Object.prototype as Record<string, unknown>;
 const ENV_NAMES = [
-  'CYBERARK_TENANT_URL', 'CYBERARK_APP_ID', 'CYBERARK_ISSUER', 'CYBERARK_JWKS_URI', 'CYBERARK_AUDIENCE',
-  'CYBERARK_CLIENT_ID', 'CYBERARK_CLIENT_SECRET', 'LOG_LEVEL',
+  'CYBERARK_TENANT_URL',
+  'CYBERARK_APP_ID',
+  'CYBERARK_ISSUER',
+  'CYBERARK_JWKS_URI',
+  'CYBERARK_AUDIENCE',
+  'CYBERARK_CLIENT_ID',
+  'CYBERARK_CLIENT_SECRET',
+  'LOG_LEVEL',
 ];
 
 /** Runs `read` with `pollution` set on Object.prototype as plain assignments do, then removes it. */
@@ -84,7 +90,13 @@ describe('the jwksUri bypass', () => {
   });
 
   it('Object.prototype.jwksUri set before createBearerAuth(): keys come from the tenant, a forged token is refused', async () => {
-    const options: BearerAuthOptions = { tenantUrl: genuine.url, appId: genuine.appId, audience: AUDIENCE, logger: silent, env: {} };
+    const options: BearerAuthOptions = {
+      tenantUrl: genuine.url,
+      appId: genuine.appId,
+      audience: AUDIENCE,
+      logger: silent,
+      env: {},
+    };
     const auth = polluted({ jwksUri: attacker.jwksUri }, () => createBearerAuth(options));
     await auth.ready();
     expect(attacker.jwksFetches).toBe(0);
@@ -99,8 +111,14 @@ describe('the jwksUri bypass', () => {
     vi.stubEnv('CYBERARK_AUDIENCE', AUDIENCE);
     const guard = polluted({ CYBERARK_JWKS_URI: attacker.jwksUri }, () => requireToken('orders.read', { logger: silent }));
     const app = guardedApp(guard, { path: '/orders' });
-    await request(app).get('/orders').set('Authorization', `Bearer ${attacker.mint({ scope: 'orders.read' })}`).expect(401);
-    await request(app).get('/orders').set('Authorization', `Bearer ${genuine.mint({ scope: 'orders.read' })}`).expect(200);
+    await request(app)
+      .get('/orders')
+      .set('Authorization', `Bearer ${attacker.mint({ scope: 'orders.read' })}`)
+      .expect(401);
+    await request(app)
+      .get('/orders')
+      .set('Authorization', `Bearer ${genuine.mint({ scope: 'orders.read' })}`)
+      .expect(200);
     expect(attacker.jwksFetches).toBe(0);
   });
 });
@@ -120,7 +138,11 @@ describe('createBearerAuth(): a polluted prototype changes nothing', () => {
     ['tenantUrl, where none is given', noTenant, { tenantUrl: ATTACKER }],
     ['appId, where none is given', noAppId, { appId: 'other-app' }],
     ['allowInsecureHttp', FULL, { allowInsecureHttp: true }],
-    ['allowInsecureHttp, with an http jwksUri', { ...FULL, jwksUri: 'http://keys.example.com/jwks' }, { allowInsecureHttp: true }],
+    [
+      'allowInsecureHttp, with an http jwksUri',
+      { ...FULL, jwksUri: 'http://keys.example.com/jwks' },
+      { allowInsecureHttp: true },
+    ],
     ['algorithms', FULL, { algorithms: ['PS256'] }],
     ['clockTolerance', FULL, { clockTolerance: 86_400 }],
     ['maxTokenAge', FULL, { maxTokenAge: 1 }],
@@ -133,12 +155,20 @@ describe('createBearerAuth(): a polluted prototype changes nothing', () => {
     ['logger, where none is given', noLogger, { logger: otherLogger }],
     ['keyCache', FULL, { keyCache: { maxAge: 1, cooldown: 1, staleIfError: 0 } }],
     ['keyCache fields, keyCache unset', FULL, { maxAge: 1, cooldown: 1, timeout: 100, staleIfError: 0, maxBytes: 1e9 }],
-    ['keyCache fields, keyCache given', { ...FULL, keyCache: { maxAge: 60 } }, { maxAge: 1, cooldown: 1, timeout: 100, staleIfError: 0, maxBytes: 1e9 }],
+    [
+      'keyCache fields, keyCache given',
+      { ...FULL, keyCache: { maxAge: 60 } },
+      { maxAge: 1, cooldown: 1, timeout: 100, staleIfError: 0, maxBytes: 1e9 },
+    ],
     ['tokenCache', FULL, { tokenCache: { max: 0 } }],
     ['tokenCache.max, tokenCache given', { ...FULL, tokenCache: {} }, { max: 0 }],
     ['env, where none is given', fromProcessEnv, { env: { CYBERARK_JWKS_URI: `${ATTACKER}/jwks`, LOG_LEVEL: 'silent' } }],
     ['an index, read through a sparse audience list', { ...FULL, audience: sparse(AUDIENCE) }, { 1: 'any-audience' }],
-    ['an index, read through a sparse algorithm list', { ...FULL, algorithms: sparse('RS256') as BearerAuthOptions['algorithms'] }, { 1: 'PS256' }],
+    [
+      'an index, read through a sparse algorithm list',
+      { ...FULL, algorithms: sparse('RS256') as BearerAuthOptions['algorithms'] },
+      { 1: 'PS256' },
+    ],
     ['an index, read through a sparse scopeClaim list', { ...FULL, scopeClaim: sparse('scope') }, { 1: 'sub' }],
   ])('option %s', (_case, options, pollution) => {
     expectUnchanged(pollution, build(options));
@@ -150,7 +180,11 @@ describe('createBearerAuth(): a polluted prototype changes nothing', () => {
     ['CYBERARK_JWKS_URI', ENV, { CYBERARK_JWKS_URI: `${ATTACKER}/jwks` }],
     ['CYBERARK_ISSUER', ENV, { CYBERARK_ISSUER: `${ATTACKER}/` }],
     ['CYBERARK_AUDIENCE, where none is set', ENV_NO_AUDIENCE, { CYBERARK_AUDIENCE: 'any-audience' }],
-    ['CYBERARK_TENANT_URL and CYBERARK_APP_ID, where none is set', { CYBERARK_AUDIENCE: AUDIENCE }, { CYBERARK_TENANT_URL: ATTACKER, CYBERARK_APP_ID: 'x' }],
+    [
+      'CYBERARK_TENANT_URL and CYBERARK_APP_ID, where none is set',
+      { CYBERARK_AUDIENCE: AUDIENCE },
+      { CYBERARK_TENANT_URL: ATTACKER, CYBERARK_APP_ID: 'x' },
+    ],
     ['LOG_LEVEL', ENV, { LOG_LEVEL: 'silent' }],
   ];
 
@@ -166,7 +200,9 @@ describe('createBearerAuth(): a polluted prototype changes nothing', () => {
   it('scope requirements: an inherited allOf, anyOf or list entry counts for nothing', () => {
     const auth = createBearerAuth(FULL);
     expect(() => polluted({ anyOf: ['admin'] }, () => auth.requireToken({ allOf: ['orders.read'] }))).not.toThrow();
-    expect(() => polluted({ allOf: ['admin'] }, () => auth.requireToken({ anyOf: ['orders.read', 'orders.write'] }))).not.toThrow();
+    expect(() =>
+      polluted({ allOf: ['admin'] }, () => auth.requireToken({ anyOf: ['orders.read', 'orders.write'] })),
+    ).not.toThrow();
     const holed = sparse('orders.read');
     const clean = /option "scopes" has an invalid scope undefined/;
     expect(() => auth.requireToken(holed)).toThrow(clean);
@@ -176,7 +212,12 @@ describe('createBearerAuth(): a polluted prototype changes nothing', () => {
 
 describe('createClientCredentials(): a polluted prototype changes nothing', () => {
   const FULL_CLIENT: ClientCredentialsOptions = {
-    tenantUrl: TENANT, appId: 'orders-api', clientId: 'svc@cyberark.cloud.1234', clientSecret: 'client-secret', logger: silent, env: {},
+    tenantUrl: TENANT,
+    appId: 'orders-api',
+    clientId: 'svc@cyberark.cloud.1234',
+    clientSecret: 'client-secret',
+    logger: silent,
+    env: {},
   };
   const build = (options: ClientCredentialsOptions) => () => createClientCredentials(options);
   const { clientSecret: _secret, ...noSecret } = FULL_CLIENT;
@@ -186,10 +227,14 @@ describe('createClientCredentials(): a polluted prototype changes nothing', () =
 
   it('Object.prototype.tokenUrl: the token request goes to the tenant, the attacker receives nothing', async () => {
     const trap = await scriptedServer([tokenAnswer('attacker-token')]);
-    const issuer = await createTestIssuer({ appId: 'orders-api', clients: [{ clientId: 'svc@cyberark.cloud.1234', clientSecret: 'client-secret', scopes: [] }] });
+    const issuer = await createTestIssuer({
+      appId: 'orders-api',
+      clients: [{ clientId: 'svc@cyberark.cloud.1234', clientSecret: 'client-secret', scopes: [] }],
+    });
     try {
       const client = polluted({ tokenUrl: `${trap.url}/token` }, () =>
-        createClientCredentials({ ...FULL_CLIENT, tenantUrl: issuer.url, appId: issuer.appId }));
+        createClientCredentials({ ...FULL_CLIENT, tenantUrl: issuer.url, appId: issuer.appId }),
+      );
       expect(await client.getToken()).not.toBe('attacker-token');
       expect(trap.received).toEqual([]);
       expect(issuer.tokenRequests).toBe(1);
@@ -209,7 +254,11 @@ describe('createClientCredentials(): a polluted prototype changes nothing', () =
     ['timeout', FULL_CLIENT, { timeout: 100 }],
     ['retry', FULL_CLIENT, { retry: { attempts: 10, maxElapsed: 100 } }],
     ['retry fields, retry given', { ...FULL_CLIENT, retry: {} }, { attempts: 10, maxElapsed: 100 }],
-    ['allowInsecureHttp, with an http tokenUrl', { ...FULL_CLIENT, tokenUrl: 'http://token.example.com/token' }, { allowInsecureHttp: true }],
+    [
+      'allowInsecureHttp, with an http tokenUrl',
+      { ...FULL_CLIENT, tokenUrl: 'http://token.example.com/token' },
+      { allowInsecureHttp: true },
+    ],
     ['logger, where none is given', noLogger, { logger: otherLogger }],
     ['env, where none is given', fromProcessEnv, { env: { CYBERARK_CLIENT_SECRET: 'guessed' } }],
     ['an index, read through a sparse scope list', { ...FULL_CLIENT, scope: sparse('orders.read') }, { 1: 'admin' }],
@@ -220,8 +269,16 @@ describe('createClientCredentials(): a polluted prototype changes nothing', () =
   const ENV = { CYBERARK_TENANT_URL: TENANT, CYBERARK_APP_ID: 'orders-api', CYBERARK_CLIENT_ID: 'svc@cyberark.cloud.1234' };
   const envCases: Array<[string, Record<string, string>, Record<string, unknown>]> = [
     ['CYBERARK_CLIENT_SECRET, where none is set', ENV, { CYBERARK_CLIENT_SECRET: 'guessed' }],
-    ['CYBERARK_TENANT_URL, where none is set', { CYBERARK_APP_ID: 'orders-api', CYBERARK_CLIENT_ID: 'svc', CYBERARK_CLIENT_SECRET: 's' }, { CYBERARK_TENANT_URL: ATTACKER }],
-    ['CYBERARK_CLIENT_ID, where none is set', { CYBERARK_TENANT_URL: TENANT, CYBERARK_APP_ID: 'orders-api', CYBERARK_CLIENT_SECRET: 's' }, { CYBERARK_CLIENT_ID: 'attacker' }],
+    [
+      'CYBERARK_TENANT_URL, where none is set',
+      { CYBERARK_APP_ID: 'orders-api', CYBERARK_CLIENT_ID: 'svc', CYBERARK_CLIENT_SECRET: 's' },
+      { CYBERARK_TENANT_URL: ATTACKER },
+    ],
+    [
+      'CYBERARK_CLIENT_ID, where none is set',
+      { CYBERARK_TENANT_URL: TENANT, CYBERARK_APP_ID: 'orders-api', CYBERARK_CLIENT_SECRET: 's' },
+      { CYBERARK_CLIENT_ID: 'attacker' },
+    ],
     ['LOG_LEVEL', { ...ENV, CYBERARK_CLIENT_SECRET: 's' }, { LOG_LEVEL: 'silent' }],
   ];
 

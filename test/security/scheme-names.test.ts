@@ -38,16 +38,49 @@ describe('headers as long as Authorization', () => {
   const t = useTarget();
 
   it.each([
-    ['Cache-Control after it', [['Authorization', 'Bearer {token}'], ['Cache-Control', 'no-cache']]],
-    ['Cache-Control before it', [['Cache-Control', 'no-cache'], ['Authorization', 'Bearer {token}']]],
-    ['If-None-Match and Last-Modified around it', [['If-None-Match', '"x"'], ['Authorization', 'Bearer {token}'], ['Last-Modified', 'x']]],
+    [
+      'Cache-Control after it',
+      [
+        ['Authorization', 'Bearer {token}'],
+        ['Cache-Control', 'no-cache'],
+      ],
+    ],
+    [
+      'Cache-Control before it',
+      [
+        ['Cache-Control', 'no-cache'],
+        ['Authorization', 'Bearer {token}'],
+      ],
+    ],
+    [
+      'If-None-Match and Last-Modified around it',
+      [
+        ['If-None-Match', '"x"'],
+        ['Authorization', 'Bearer {token}'],
+        ['Last-Modified', 'x'],
+      ],
+    ],
   ] as const)('%s: not a second Authorization → 200', async (_case, headers) => {
-    const res = await t.raw(rawHead('/orders', headers.map(([name, value]) => [name, value.replace('{token}', t.token)] as const)));
+    const res = await t.raw(
+      rawHead(
+        '/orders',
+        headers.map(([name, value]) => [name, value.replace('{token}', t.token)] as const),
+      ),
+    );
     expect(res.status).toBe(200);
   });
 
   it('authorization and AUTHORIZATION (one name in two cases) → 400 several_tokens', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['authorization', `Bearer ${t.token}`], ['AUTHORIZATION', `Bearer ${t.token}`]])), SEVERAL, t);
+    expectRefusal(
+      await t.raw(
+        rawHead('/orders', [
+          ['authorization', `Bearer ${t.token}`],
+          ['AUTHORIZATION', `Bearer ${t.token}`],
+        ]),
+      ),
+      SEVERAL,
+      t,
+    );
   });
 });
 
@@ -60,7 +93,10 @@ describe('a form-body token with allowBodyToken', () => {
   };
 
   it('a header token and a form-body token → 400 several_tokens', async () => {
-    const res = await post('application/x-www-form-urlencoded', `access_token=${t.token}`).set('Authorization', `Bearer ${t.token}`);
+    const res = await post('application/x-www-form-urlencoded', `access_token=${t.token}`).set(
+      'Authorization',
+      `Bearer ${t.token}`,
+    );
     expectRefusal(res, SEVERAL, t);
   });
 

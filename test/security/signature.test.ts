@@ -75,21 +75,33 @@ describe('signature attacks', () => {
   describe('genuine tokens of another app of the same tenant (same key)', () => {
     const tenant = () => t.issuer.url;
 
-    it('another app\'s issuer, our audience → 401 unexpected_issuer', async () => {
-      expectRefusal(await send(t.mint({ iss: `${tenant()}/billing-api/` })), invalidToken('unexpected issuer', 'unexpected_issuer'), t);
+    it("another app's issuer, our audience → 401 unexpected_issuer", async () => {
+      expectRefusal(
+        await send(t.mint({ iss: `${tenant()}/billing-api/` })),
+        invalidToken('unexpected issuer', 'unexpected_issuer'),
+        t,
+      );
     });
 
-    it('our issuer, another app\'s audience → 401 unexpected_audience', async () => {
-      expectRefusal(await send(t.mint({ aud: 'https://api.example.com/billing' })), invalidToken('unexpected audience', 'unexpected_audience'), t);
+    it("our issuer, another app's audience → 401 unexpected_audience", async () => {
+      expectRefusal(
+        await send(t.mint({ aud: 'https://api.example.com/billing' })),
+        invalidToken('unexpected audience', 'unexpected_audience'),
+        t,
+      );
     });
 
-    it('another app\'s issuer and audience (a whole other app\'s token) → 401 unexpected_issuer', async () => {
-      const res = await send(t.mint({ iss: `${tenant()}/billing-api/`, aud: 'https://api.example.com/billing', app_id: 'billing-api' }));
+    it("another app's issuer and audience (a whole other app's token) → 401 unexpected_issuer", async () => {
+      const res = await send(
+        t.mint({ iss: `${tenant()}/billing-api/`, aud: 'https://api.example.com/billing', app_id: 'billing-api' }),
+      );
       expectRefusal(res, invalidToken('unexpected issuer', 'unexpected_issuer'), t);
     });
 
-    it('a token of CyberArk\'s own platform app (__idaptive_cybr_user_oidc) → 401 unexpected_issuer', async () => {
-      const res = await send(t.mint({ iss: `${tenant()}/__idaptive_cybr_user_oidc/`, aud: '5a2a6b2e-1111-2222-3333-444455556666' }));
+    it("a token of CyberArk's own platform app (__idaptive_cybr_user_oidc) → 401 unexpected_issuer", async () => {
+      const res = await send(
+        t.mint({ iss: `${tenant()}/__idaptive_cybr_user_oidc/`, aud: '5a2a6b2e-1111-2222-3333-444455556666' }),
+      );
       expectRefusal(res, invalidToken('unexpected issuer', 'unexpected_issuer'), t);
     });
 
@@ -97,7 +109,7 @@ describe('signature attacks', () => {
       expectRefusal(await send(t.mint({ iss: `${tenant()}/` })), invalidToken('unexpected issuer', 'unexpected_issuer'), t);
     });
 
-    it('the control: our own app\'s token from the same key passes', async () => {
+    it("the control: our own app's token from the same key passes", async () => {
       const res = await send(t.mint({ aud: AUDIENCE }));
       expect(res.status).toBe(200);
     });

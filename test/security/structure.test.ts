@@ -22,7 +22,11 @@ describe('structure attacks', () => {
   const send = (value: string) => t.bearer(value);
 
   it('one segment (an opaque token) → 401 not_a_jwt', async () => {
-    expectRefusal(await send('3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c'), invalidToken('token is not a JWT (opaque tokens are not accepted)', 'not_a_jwt'), t);
+    expectRefusal(
+      await send('3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c'),
+      invalidToken('token is not a JWT (opaque tokens are not accepted)', 'not_a_jwt'),
+      t,
+    );
   });
 
   it('two segments (the signature dropped with its dot) → 401 malformed_token', async () => {
@@ -34,7 +38,13 @@ describe('structure attacks', () => {
   });
 
   it('five segments (a JWE) → 401 encrypted_token', async () => {
-    const jwe = [b64url('{"alg":"RSA-OAEP-256","enc":"A256GCM"}'), b64url('k'.repeat(256)), b64url('iv-iv-iv-iv-'), b64url('ciphertext'), b64url('tag-tag-tag-tag-')].join('.');
+    const jwe = [
+      b64url('{"alg":"RSA-OAEP-256","enc":"A256GCM"}'),
+      b64url('k'.repeat(256)),
+      b64url('iv-iv-iv-iv-'),
+      b64url('ciphertext'),
+      b64url('tag-tag-tag-tag-'),
+    ].join('.');
     expectRefusal(await send(jwe), invalidToken('encrypted tokens (JWE) are not accepted', 'encrypted_token'), t);
   });
 
@@ -54,7 +64,11 @@ describe('structure attacks', () => {
   });
 
   it('the JWS JSON serialization base64url-encoded → 401 not_a_jwt', async () => {
-    expectRefusal(await send(b64url(JSON.stringify({ payload: p, protected: h, signature: s }))), invalidToken('token is not a JWT (opaque tokens are not accepted)', 'not_a_jwt'), t);
+    expectRefusal(
+      await send(b64url(JSON.stringify({ payload: p, protected: h, signature: s }))),
+      invalidToken('token is not a JWT (opaque tokens are not accepted)', 'not_a_jwt'),
+      t,
+    );
   });
 
   it('base64 padding on the signature → 401 malformed_token', async () => {
@@ -114,12 +128,18 @@ describe('structure attacks', () => {
   });
 
   it('UTF-8 bytes (non-ASCII) in the Authorization header → 400 malformed_request', async () => {
-    const res = await t.raw(rawHead('/orders', [['Authorization', Buffer.concat([Buffer.from(`Bearer ${h}.`), Buffer.from('пейлоуд', 'utf8'), Buffer.from(`.${s}`)])]]));
+    const res = await t.raw(
+      rawHead('/orders', [
+        ['Authorization', Buffer.concat([Buffer.from(`Bearer ${h}.`), Buffer.from('пейлоуд', 'utf8'), Buffer.from(`.${s}`)])],
+      ]),
+    );
     expectRefusal(res, MALFORMED_HEADER, t);
   });
 
   it('Latin-1 bytes in the Authorization header → 400 malformed_request', async () => {
-    const res = await t.raw(rawHead('/orders', [['Authorization', Buffer.concat([Buffer.from(`Bearer ${t.token}`), Buffer.from([0xe9])])]]));
+    const res = await t.raw(
+      rawHead('/orders', [['Authorization', Buffer.concat([Buffer.from(`Bearer ${t.token}`), Buffer.from([0xe9])])]]),
+    );
     expectRefusal(res, MALFORMED_HEADER, t);
   });
 
@@ -135,7 +155,11 @@ describe('structure attacks', () => {
   });
 
   it('non-ASCII characters in the JOSE header (the kid) → 401 unknown_key', async () => {
-    expectRefusal(await send(t.mint({}, { kid: 'clé-ключ-鍵' })), invalidToken('token signed by an unknown key', 'unknown_key'), t);
+    expectRefusal(
+      await send(t.mint({}, { kid: 'clé-ключ-鍵' })),
+      invalidToken('token signed by an unknown key', 'unknown_key'),
+      t,
+    );
   });
 });
 
@@ -146,7 +170,7 @@ describe('structure attacks on validly signed content (a forge that signs any by
   const scope = ',"scope":"orders.read"';
   const send = (header: string | Buffer, payload: string | Buffer) => t.bearer(forge.sign(header, payload));
 
-  it('the control: the forge\'s well-formed token passes', async () => {
+  it("the control: the forge's well-formed token passes", async () => {
     await send(forge.header(), forge.claims(scope)).expect(200);
   });
 
@@ -162,7 +186,12 @@ describe('structure attacks on validly signed content (a forge that signs any by
   });
 
   it('claims that are not UTF-8 → 401 malformed_token', async () => {
-    const bytes = Buffer.concat([Buffer.from(forge.claims(scope).slice(0, -1)), Buffer.from(',"x":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const bytes = Buffer.concat([
+      Buffer.from(forge.claims(scope).slice(0, -1)),
+      Buffer.from(',"x":"'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}'),
+    ]);
     expectRefusal(await send(forge.header(), bytes), MALFORMED, t);
   });
 

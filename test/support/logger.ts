@@ -14,12 +14,15 @@ export interface CapturedLogger {
 export function captureLogger(level = 'debug'): CapturedLogger {
   const raw: string[] = [];
   const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level }, {
-    write(line: string) {
-      raw.push(line);
-      lines.push(JSON.parse(line) as Record<string, unknown>);
+  const logger = pino(
+    { level },
+    {
+      write(line: string) {
+        raw.push(line);
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      },
     },
-  });
+  );
   return { logger, lines, text: () => raw.join('') };
 }
 
