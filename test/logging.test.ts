@@ -210,7 +210,7 @@ describe('the req.log guard reads what pino-http bound, not the live request', (
 });
 
 describe("the README's pino-http recipe, with auto-logging on", () => {
-  /** The serializer of README.md's Logging section. */
+  /** The serializer of docs/logging.md (the README points to it). */
   const recipe = (req: { id: unknown; method: string; url: string; headers: Record<string, unknown> }) => {
     const { authorization: _authorization, cookie: _cookie, ...headers } = req.headers;
     return { id: req.id, method: req.method, url: req.url.split('?')[0], headers };
