@@ -243,17 +243,16 @@ export class InsufficientScopeError extends BearerError {
 }
 
 /**
- * 503: the signing keys could not be obtained and no usable cached set exists. Not the
- * client's fault, so no challenge; `Retry-After` says when the next fetch may succeed.
+ * 503: what the answer depends on cannot be had now. Not the client's fault, so no challenge;
+ * `Retry-After` says when to try again.
  */
-export class KeysUnavailableError extends BearerError {
-  readonly code = 'ERR_BEARER_KEYS_UNAVAILABLE';
+export abstract class ServiceUnavailableError extends BearerError {
   readonly status = 503;
   readonly error = 'temporarily_unavailable';
-  /** Seconds until the next attempt to fetch the keys. */
+  /** Seconds until another attempt may succeed. */
   readonly retryAfter: number;
-  constructor(retryAfter: number, options?: RefusalOptions) {
-    super('keys_unavailable', options);
+  constructor(reason: RefusalReason, retryAfter: number, options?: RefusalOptions) {
+    super(reason, options);
     this.retryAfter = Math.max(1, Math.ceil(retryAfter));
   }
   override challenge(): undefined {
@@ -264,26 +263,22 @@ export class KeysUnavailableError extends BearerError {
   }
 }
 
+/** 503: the signing keys could not be obtained and no usable cached set exists. */
+export class KeysUnavailableError extends ServiceUnavailableError {
+  readonly code = 'ERR_BEARER_KEYS_UNAVAILABLE';
+  constructor(retryAfter: number, options?: RefusalOptions) {
+    super('keys_unavailable', retryAfter, options);
+  }
+}
+
 /**
  * 503: the issuer's introspection endpoint cannot say whether the token is active (it is down,
- * slow, answers garbage, or the calls it may receive are used up). Not the client's fault, so no
- * challenge; `Retry-After` says when a call may be made again.
+ * slow, answers garbage, or the calls it may receive are used up).
  */
-export class IntrospectionUnavailableError extends BearerError {
+export class IntrospectionUnavailableError extends ServiceUnavailableError {
   readonly code = 'ERR_BEARER_INTROSPECTION_UNAVAILABLE';
-  readonly status = 503;
-  readonly error = 'temporarily_unavailable';
-  /** Seconds until a call may be made again. */
-  readonly retryAfter: number;
   constructor(reason: 'introspection_unavailable' | 'introspection_busy', retryAfter: number, options?: RefusalOptions) {
-    super(reason, options);
-    this.retryAfter = Math.max(1, Math.ceil(retryAfter));
-  }
-  override challenge(): undefined {
-    return undefined;
-  }
-  override headersFor(realm: string): Record<string, string> {
-    return { ...super.headersFor(realm), 'Retry-After': String(this.retryAfter) };
+    super(reason, retryAfter, options);
   }
 }
 

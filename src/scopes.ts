@@ -4,6 +4,7 @@
  */
 import { ConfigError } from './errors.js';
 import { kindOf, ownList, ownProperties } from './config/checks.js';
+import { own } from './members.js';
 
 /**
  * What a route requires:
@@ -89,7 +90,7 @@ export function compileRequirement(required: unknown): CompiledRequirement {
 export function grantedScopes(claims: Readonly<Record<string, unknown>>, claimNames: readonly string[]): string[] {
   for (const name of claimNames) {
     // Own claims only: a polluted Object.prototype must not grant scopes.
-    const value = Object.hasOwn(claims, name) ? claims[name] : undefined;
+    const value = own(claims, name);
     if (value === undefined) continue;
     if (typeof value === 'string') return value.split(' ').filter((s) => s.length > 0);
     if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string' && s.length > 0);

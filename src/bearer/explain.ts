@@ -13,6 +13,7 @@ import { INTROSPECTED_CHECKS, introspectedOnly, introspectionDetails } from '../
 import type { Introspector } from '../introspection/introspector.js';
 import { checksRevocation, type RouteOptions } from '../introspection/verifiers.js';
 import type { AuthInfo } from '../types.js';
+import { own } from '../members.js';
 
 const PIPELINE = [
   'syntax',
@@ -421,11 +422,6 @@ function issuerHint(iss: unknown, issuers: readonly string[]): string | undefine
   const bare = iss.replace(/\/$/, '');
   if (!issuers.some((i) => i.replace(/\/$/, '') === bare)) return undefined;
   return 'they differ only by the trailing slash; issuers are compared exactly (CyberArk\'s end with "/")';
-}
-
-/** A claim or header parameter of the token itself, not of a polluted prototype. */
-function own(object: Json | undefined, name: string): unknown {
-  return object !== undefined && Object.hasOwn(object, name) ? object[name] : undefined;
 }
 
 const show = (value: unknown): string => (value === undefined ? '(absent)' : JSON.stringify(value));

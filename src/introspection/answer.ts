@@ -6,6 +6,7 @@ import type { ResolvedIssuer } from '../config/options.js';
 import { InvalidTokenError } from '../errors.js';
 import { namesResource } from '../jwt/audience.js';
 import type { AuthInfo, TokenHeader } from '../types.js';
+import { deepFreeze, firstString, own } from '../members.js';
 
 /** An issuer as an answer is held to it: its `iss`, and the audiences its tokens may name. */
 export type AnswerIssuer = Pick<ResolvedIssuer, 'issuer' | 'audiences' | 'audienceComparison'>;
@@ -78,23 +79,4 @@ function namesAudience(aud: unknown, { audiences, audienceComparison }: AnswerIs
   if (audienceComparison === 'resource') return audiences.some((resource) => namesResource(aud, resource));
   const named: unknown[] = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
   return named.some((value) => typeof value === 'string' && audiences.includes(value));
-}
-
-/** A member of the answer itself: an inherited property (a polluted prototype) is none. */
-function own(object: Readonly<Record<string, unknown>>, name: string): unknown {
-  return Object.hasOwn(object, name) ? object[name] : undefined;
-}
-
-function firstString(...values: unknown[]): string | undefined {
-  for (const v of values) if (typeof v === 'string' && v !== '') return v;
-  return undefined;
-}
-
-/** Answers are shared between requests through the cache: one request cannot change the next one's. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
 }

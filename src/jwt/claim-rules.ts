@@ -7,6 +7,7 @@ import { InvalidTokenError, type RefusalOptions } from '../errors.js';
 import { kindOf } from '../config/checks.js';
 import { errorFacts, type BearerLogger } from '../log.js';
 import type { Claims, TokenHeader } from '../types.js';
+import { own } from '../members.js';
 
 /** A value an object rule accepts: claims of other types (arrays, objects, null) never match. */
 export type ClaimValue = string | number | boolean;
@@ -54,7 +55,7 @@ function mismatch(detail: string, options: RefusalOptions): InvalidTokenError {
 /** Throws claim_mismatch unless every object rule holds; only own claims count. */
 export function checkClaimValues(rules: CompiledClaimRules, claims: object, options: RefusalOptions): void {
   for (const [claim, accepted] of rules.match) {
-    const value: unknown = Object.hasOwn(claims, claim) ? (claims as Record<string, unknown>)[claim] : undefined;
+    const value = own(claims, claim);
     if (!(accepted as readonly unknown[]).includes(value)) throw mismatch(`claim ${JSON.stringify(claim)} not accepted`, options);
   }
 }

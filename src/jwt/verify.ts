@@ -28,6 +28,7 @@ import {
   type CompiledClaimRules,
 } from './claim-rules.js';
 import { keyOf, VerifiedTokenCache, type CachedVerification, type KeyUse } from './token-cache.js';
+import { deepFreeze, firstString, own } from '../members.js';
 
 /** RFC 9068 §2.2: claims a JWT access token must carry in the strict profile. */
 const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
@@ -372,28 +373,6 @@ function joseReason(error: unknown): RefusalReason | undefined {
     default:
       return undefined;
   }
-}
-
-/** A claim or header parameter of the token itself: an inherited property (a polluted prototype) is none. */
-function own(object: object, name: string): unknown {
-  return Object.hasOwn(object, name) ? (object as Record<string, unknown>)[name] : undefined;
-}
-
-function firstString(...values: unknown[]): string | undefined {
-  for (const v of values) if (typeof v === 'string' && v !== '') return v;
-  return undefined;
-}
-
-/**
- * Cached verifications are shared between requests, so what a handler receives is frozen:
- * one request cannot change what the next one sees.
- */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
 }
 
 function toAuthInfo<C extends object>(
