@@ -68,8 +68,8 @@ async function joseRate(concurrency) {
  * The middleware itself on a cache hit, with Node-shaped requests and no HTTP: what our layer adds
  * to a request, apart from Express's cost of calling one more middleware.
  */
-function middlewareRate(tokens) {
-  const requireToken = auth.requireToken('orders.read');
+function middlewareRate(tokens, guard = auth) {
+  const requireToken = guard.requireToken('orders.read');
   const requests = tokens.map((t) => ({
     method: 'GET',
     url: '/orders',
@@ -160,10 +160,23 @@ async function freshMiddlewareCpu() {
 const pool = distinct.slice(0, 1000);
 for (const t of [token, ...pool]) await auth.verify(t); // admitted at first sight: the cache has room
 
+// The same pool through three issuers, each with its own audience, routed by `iss`, and a claim rule.
+const others = await Promise.all(['micro-b', 'micro-c'].map((appId) => createTestIssuer({ appId, audience: appId })));
+const multi = createBearerAuth({
+  issuers: [issuer, ...others].map(({ options: { issuer: iss, jwksUri, audience } }) => ({ issuer: iss, jwksUri, audience })),
+  claims: { app_id: 'micro' },
+  logger: pino({ level: 'silent' }),
+});
+for (const t of pool) await multi.verify(t);
+
 const rows = [];
 rows.push({ label: 'cyberark-bearer verify(), cache hit (awaited one by one)', perSecond: await rate(() => auth.verify(token)) });
 rows.push({ label: 'requireToken() middleware, cache hit, one token (no HTTP)', perSecond: middlewareRate([token]) });
 rows.push({ label: 'requireToken() middleware, cache hit, pool of 1 000 tokens (no HTTP)', perSecond: middlewareRate(pool) });
+rows.push({
+  label: 'requireToken() middleware, cache hit, pool of 1 000 tokens, 3 issuers and a claim rule (no HTTP)',
+  perSecond: middlewareRate(pool, multi),
+});
 rows.push({ label: 'cyberark-bearer verify(), cache miss (one by one)', perSecond: await missRate(1) });
 rows.push({ label: 'cyberark-bearer verify(), cache miss (16 in flight)', perSecond: await missRate(16) });
 rows.push({ label: 'jose jwtVerify() with an imported CryptoKey (one by one)', perSecond: await joseRate(1) });
@@ -178,5 +191,5 @@ rows.push({
   label: 'raw crypto.verify() of the same RS256 signature (the floor)',
   perSecond: await rate(() => rawVerify('sha256', signingInput, keyObject, signature), 1000),
 });
-await issuer.close();
+await Promise.all([issuer, ...others].map((i) => i.close()));
 process.stdout.write(JSON.stringify(rows));
