@@ -404,3 +404,26 @@ function outcome(url: string): Promise<'complete' | 'closed before the end' | 's
     });
   });
 }
+
+describe('a logger that throws', () => {
+  it('still gets the refusal answered, for a token that needed a full check', async () => {
+    const issuer = await createTestIssuer({ appId: 'orders-api' });
+    try {
+      const throwing = {
+        ...silent,
+        info: () => {
+          throw new Error('log sink down');
+        },
+      };
+      const auth = createBearerAuth({ ...issuer.options, logger: throwing as unknown as typeof silent, env: {} });
+      const app = guardedApp(auth.requireToken('orders.read'));
+      const res = await request(app)
+        .get('/x')
+        .set('Authorization', `Bearer ${issuer.mint({ scope: 'other' })}`)
+        .timeout(5000);
+      expect(res.status).toBe(403);
+    } finally {
+      await issuer.close();
+    }
+  });
+});

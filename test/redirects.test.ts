@@ -75,6 +75,27 @@ async function readyError(auth: { ready(): Promise<void> }): Promise<KeysFetchEr
   throw new Error('expected ready() to fail');
 }
 
+describe('redirects from a remote host to this machine', () => {
+  it('are refused, even with allowInsecureHttp: a remote key server cannot make us probe local services', async () => {
+    const local = await serve(jwksAnswer);
+    const remote = await cleartextHost(redirect(302, `${local.url}/keys`));
+    const { auth } = guard({ jwksUri: `${remote.url}/keys`, allowInsecureHttp: true });
+
+    const error = await readyError(auth);
+    expect(error.message).toContain(`redirect to ${local.url}/keys refused`);
+    expect(remote.server.received).toHaveLength(1);
+    expect(local.received).toHaveLength(0);
+  });
+
+  it('are followed when the request started on this machine', async () => {
+    const local = await serve(jwksAnswer);
+    const first = await serve(redirect(302, `${local.url}/keys`));
+    const { auth } = guard({ jwksUri: `${first.url}/keys` });
+    await auth.ready();
+    expect(local.received).toHaveLength(1);
+  });
+});
+
 describe('JWKS fetch', () => {
   it('follows up to 3 loopback redirects, relative ones resolved against the current URL', async () => {
     const keys = await serve(jwksAnswer);

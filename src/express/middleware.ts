@@ -43,7 +43,11 @@ export function createMiddleware(
   settings: MiddlewareSettings,
 ): BearerMiddleware {
   const refuse = (req: BearerRequest, res: ServerResponse, next: (error?: unknown) => void, error: BearerError): void => {
-    logRefusal(requestLogger(req, settings.logger, settings.fallbackLogger), req, error);
+    try {
+      logRefusal(requestLogger(req, settings.logger, settings.fallbackLogger), req, error);
+    } catch {
+      // A log sink that throws must not leave the client waiting: the refusal is answered anyway.
+    }
     if (settings.onError === 'next') next(error.withRealm(settings.realm, settings.challenge));
     else sendRefusal(res, error, settings.realm, settings.challenge);
   };

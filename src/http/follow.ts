@@ -2,7 +2,7 @@
  * An outgoing request that follows redirects itself, so that every hop, not only the last, is held
  * to the transport rule: https, or plain http to loopback or with `allowInsecureHttp`.
  */
-import { transportAllowed } from './transport.js';
+import { isLoopback, transportAllowed } from './transport.js';
 
 interface Common {
   readonly headers: Readonly<Record<string, string>>;
@@ -56,6 +56,9 @@ export async function fetchFollowing(url: string, request: OutgoingRequest): Pro
   const init: RequestInit = { method: request.method, headers, signal, redirect: 'manual' };
   if (request.method === 'POST') init.body = request.body;
   let current = new URL(url);
+  // Only a request that started on this machine may be sent back to it: a remote server must not
+  // make us probe local services.
+  const local = isLoopback(current);
   for (let hops = 0; ; hops++) {
     const response = await fetch(current, init);
     const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null;
@@ -78,6 +81,14 @@ export async function fetchFollowing(url: string, request: OutgoingRequest): Pro
       throw new RedirectRefused(
         'insecure_redirect',
         `redirect to ${hop} refused: plain http is allowed only to loopback hosts (or with allowInsecureHttp)`,
+        status,
+        hop,
+      );
+    }
+    if (!local && isLoopback(next)) {
+      throw new RedirectRefused(
+        'insecure_redirect',
+        `redirect to ${hop} refused: a remote host may not redirect to this machine`,
         status,
         hop,
       );
