@@ -44,7 +44,7 @@ const PIPELINE = [
  * `introspection` (the issuer says the token is active: opaque tokens, and JWTs on a route with
  * `revocation`), `scopes` (when `explain()` is given required scopes). With several issuers, a
  * token is held to the settings of the issuer its `iss` names. A token introspected alone runs
- * `syntax`, `structure`, `introspection`, `issuer`, `audience`, `expiry`, `scopes`.
+ * `syntax`, `structure`, `introspection`, `issuer`, `audience`, `expiry`, `age`, `claim_rules`, `scopes`.
  */
 export type CheckName = (typeof PIPELINE)[number];
 
@@ -181,7 +181,9 @@ export async function explainToken(
       ...withoutUndefined(details[check]),
     }));
   const answer = asked ? introspector.answerOf(token) : undefined;
-  const rest = { ...(header && { header }), ...(claims && { claims }), checks, ...(answer && { introspection: answer }) };
+  // The claims of an introspected token are the answer's members: withheld alike.
+  const shown = answer && claims && introspector ? introspector.withheld(claims) : claims;
+  const rest = { ...(header && { header }), ...(shown && { claims: shown }), checks, ...(answer && { introspection: answer }) };
   if ('info' in outcome) {
     const { clientId, subject, scopes, expiresAt, issuer } = outcome.info;
     return { valid: true, auth: { clientId, subject, scopes, expiresAt, issuer }, ...rest };

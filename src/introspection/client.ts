@@ -1,5 +1,5 @@
 /**
- * One RFC 7662 introspection call: `POST token=…` with HTTP Basic client authentication, bounded
+ * One RFC 7662 introspection call: `POST token=…&token_type_hint=access_token` with HTTP Basic client authentication, bounded
  * in time and size, no redirect followed, and the answer reduced to active or not.
  */
 import { basicCredentials } from '../client/token-endpoint.js';
@@ -37,7 +37,7 @@ export async function introspect(token: string, request: IntrospectionRequest): 
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
       },
-      body: new URLSearchParams({ token }).toString(),
+      body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
       signal,
       maxRedirects: 0,
       allowInsecureHttp: request.allowInsecureHttp,

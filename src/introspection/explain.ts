@@ -4,14 +4,24 @@
  */
 import type { TokenKinds } from '../config/options.js';
 import type { RefusalReason } from '../errors.js';
-import { isJwsShaped, MIN_OPAQUE_LENGTH, type Introspector } from './introspector.js';
+import { isJwtShaped, MIN_OPAQUE_LENGTH, type Introspector } from './introspector.js';
 
 /** The checks of a token known by introspection alone, in the order they run. */
-export const INTROSPECTED_CHECKS = ['syntax', 'structure', 'introspection', 'issuer', 'audience', 'expiry', 'scopes'] as const;
+export const INTROSPECTED_CHECKS = [
+  'syntax',
+  'structure',
+  'introspection',
+  'issuer',
+  'audience',
+  'expiry',
+  'age',
+  'claim_rules',
+  'scopes',
+] as const;
 
 /** True when the token is checked by introspection alone (no local verification). */
 export function introspectedOnly(tokens: TokenKinds, token: string): boolean {
-  return tokens === 'opaque' || (tokens === 'any' && !isJwsShaped(token));
+  return tokens === 'opaque' || (tokens === 'any' && !isJwtShaped(token));
 }
 
 type Details = {

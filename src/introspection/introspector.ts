@@ -4,12 +4,14 @@
  * never seen before, brief memory of refusals, and back-off while the endpoint fails.
  */
 import type { ResolvedIntrospection } from '../config/options.js';
-import { BearerError, IntrospectionUnavailableError, InvalidTokenError } from '../errors.js';
+import { BearerError, IntrospectionUnavailableError, InvalidTokenError, type RefusalReason } from '../errors.js';
 import { FetchFailure } from '../jwks/fetch.js';
 import { backoffMs } from '../jwks/fetch-policy.js';
+import { compileClaimRules, runClaimChecks, type ClaimRules } from '../jwt/claim-rules.js';
 import { errorFacts, type BearerLogger } from '../log.js';
 import type { AuthInfo } from '../types.js';
-import { acceptedAnswer, type AnswerRules } from './answer.js';
+import { repeatsSecret } from '../client/token-endpoint.js';
+import { acceptedAnswer, type AnswerIssuer } from './answer.js';
 import { IntrospectionCache } from './cache.js';
 import { introspect } from './client.js';
 import type { IntrospectionEndpoint } from './endpoint.js';
@@ -18,8 +20,7 @@ export interface IntrospectorSettings {
   readonly introspection: ResolvedIntrospection;
   readonly clientSecret: string;
   readonly endpoint: IntrospectionEndpoint;
-  readonly perIssuer: AnswerRules['perIssuer'];
-  readonly clockTolerance: number;
+  readonly perIssuer: ReadonlyArray<Omit<AnswerIssuer, 'match' | 'checks'> & { readonly claims: readonly ClaimRules[] }>;
   readonly maxTokenLength: number;
   /** Entries of each cache (active answers, refusals). */
   readonly maxCached: number;
@@ -46,7 +47,7 @@ export const MIN_OPAQUE_LENGTH = 16;
 /** RFC 6750 §2.1 b64token: what may follow `Bearer `. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-/** True for a compact JWS shape (exactly two dots): such a token is verified locally in `tokens: 'any'`. */
+/** True for a compact JWS shape (exactly two dots). */
 export function isJwsShaped(token: string): boolean {
   const first = token.indexOf('.');
   if (first === -1) return false;
@@ -54,8 +55,23 @@ export function isJwsShaped(token: string): boolean {
   return second !== -1 && token.indexOf('.', second + 1) === -1;
 }
 
+/**
+ * True for two dots or more: a JWT, well-formed or not (a JWE has four), verified locally in
+ * `tokens: 'any'` and refused there if malformed, never sent to introspection.
+ */
+export function isJwtShaped(token: string): boolean {
+  const first = token.indexOf('.');
+  return first !== -1 && token.indexOf('.', first + 1) !== -1;
+}
+
+/** HTTP statuses that speak of the call, not of the token: our credentials, a timeout, a rate limit. */
+const CALL_FAILED = new Set([401, 403, 408, 429]);
+
 export class Introspector {
   readonly #settings: IntrospectorSettings;
+  readonly #issuers: readonly AnswerIssuer[];
+  /** The function claim rules of each issuer that has some, run on every request. */
+  readonly #checks = new Map<string, NonNullable<AnswerIssuer['checks']>>();
   readonly #cache: IntrospectionCache;
   /** Calls in flight, by the exact token. */
   readonly #inflight = new Map<string, Promise<AuthInfo<object>>>();
@@ -75,6 +91,8 @@ export class Introspector {
 
   constructor(settings: IntrospectorSettings) {
     this.#settings = settings;
+    this.#issuers = settings.perIssuer.map(({ claims, ...issuer }) => ({ ...issuer, ...compileClaimRules(claims) }));
+    for (const { issuer, checks } of this.#issuers) if (checks !== undefined) this.#checks.set(issuer, checks);
     this.#cache = new IntrospectionCache(settings.maxCached);
     const { maxConcurrent, newTokensPerSecond } = settings.introspection;
     this.#maxNew = maxConcurrent - Math.floor(maxConcurrent / 4);
@@ -82,9 +100,13 @@ export class Introspector {
     this.#refilledAt = Date.now();
   }
 
-  /** The AuthInfo of a token whose active answer is still relied on; synchronous, no call. */
+  /**
+   * The AuthInfo of a token whose active answer is still relied on; synchronous, no call. Its
+   * issuer's function claim rules run again, and throw claim_mismatch if they refuse it now.
+   */
   cached(token: string, jws: boolean): AuthInfo<object> | undefined {
-    return this.#cache.fresh(token, jws, Date.now());
+    const auth = this.#cache.fresh(token, jws, Date.now());
+    return auth === undefined ? undefined : this.#admit(auth);
   }
 
   /**
@@ -97,13 +119,14 @@ export class Introspector {
     const now = Date.now();
     checkShape(token, this.#settings.maxTokenLength);
     const fresh = this.#cache.fresh(token, jws, now);
-    if (fresh !== undefined) return fresh;
+    if (fresh !== undefined) return this.#admit(fresh);
     const refused = this.#cache.refused(token, jws, now);
     if (refused !== undefined) throw new InvalidTokenError(refused);
     const inflight = this.#inflight.get(token);
-    if (inflight !== undefined) return inflight;
+    // Function rules run for each caller, as on a cache hit.
+    if (inflight !== undefined) return inflight.then(this.#admit);
     const known = this.#cache.known(token, jws, now);
-    this.#admit(known, now);
+    this.#allow(known, now);
     this.#active++;
     if (!known) this.#activeNew++;
     const pending = this.#call(token, jws).finally(() => {
@@ -112,12 +135,32 @@ export class Introspector {
       this.#inflight.delete(token);
     });
     this.#inflight.set(token, pending);
-    return pending;
+    return pending.then(this.#admit);
   }
 
-  /** The last answer held for the token (its members, or `{ active: false }`), for explanations. */
+  /** The token's AuthInfo once its issuer's function claim rules accept it now. */
+  readonly #admit = (auth: AuthInfo<object>): AuthInfo<object> => {
+    const checks = this.#checks.get(auth.issuer);
+    if (checks !== undefined) runClaimChecks(checks, auth.claims, auth.header, this.#settings.logger, { subject: auth.subject });
+    return auth;
+  };
+
+  /** The last answer held for the token (its members, or `{ active: false }`), withheld as below, for explanations. */
   answerOf(token: string): Readonly<Record<string, unknown>> | undefined {
-    return this.#cache.answer(token, isJwsShaped(token), Date.now());
+    const answer = this.#cache.answer(token, isJwsShaped(token), Date.now());
+    return answer === undefined ? undefined : this.withheld(answer);
+  }
+
+  /** An answer's members with those repeating the client secret (an endpoint might echo it) withheld, never shown in part. */
+  withheld(answer: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    const { clientSecret } = this.#settings;
+    const shown: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(answer)) {
+      shown[name] = repeatsSecret(`${name} ${JSON.stringify(value)}`, clientSecret)
+        ? '(withheld: it repeats the client secret)'
+        : value;
+    }
+    return shown;
   }
 
   status(): IntrospectionStatus {
@@ -130,8 +173,8 @@ export class Introspector {
     };
   }
 
-  /** Throws the 503 when a call may not be made now; else the call is admitted. */
-  #admit(known: boolean, now: number): void {
+  /** Throws the 503 when a call may not be made now; else the call is allowed. */
+  #allow(known: boolean, now: number): void {
     if (now < this.#nextAttemptAt) {
       throw new IntrospectionUnavailableError('introspection_unavailable', (this.#nextAttemptAt - now) / 1000, {
         cause: this.#lastFailure,
@@ -166,6 +209,13 @@ export class Introspector {
         allowInsecureHttp: this.#settings.allowInsecureHttp,
       });
     } catch (error) {
+      if (error instanceof FetchFailure && error.kind === 'http_status' && isTokenRefusal(error.status)) {
+        // The endpoint answered about this token (400 for a token it cannot parse, 413 for a huge
+        // one): a refusal of the token, remembered as such, and no sign of an outage.
+        logger.debug({ url, status: error.status, ms: Date.now() - started }, 'introspection refused the token');
+        this.#refuse(token, jws, 'token_inactive', Date.now());
+        throw new InvalidTokenError('token_inactive');
+      }
       throw this.#failed(error, url, started);
     }
     const now = Date.now();
@@ -176,18 +226,15 @@ export class Introspector {
     this.#lastFailure = undefined;
     this.#outageSince = undefined;
     logger.debug({ url, ms: now - started, active: answer.active }, 'token introspected');
-    const refusedUntil = introspection.negativeCacheTtl > 0 ? now + introspection.negativeCacheTtl * 1000 : 0;
     if (!answer.active) {
-      this.#cache.refuse(token, jws, 'token_inactive', refusedUntil);
+      this.#refuse(token, jws, 'token_inactive', now);
       throw new InvalidTokenError('token_inactive');
     }
-    const rules = { ...this.#settings, cacheTtl: introspection.cacheTtl };
     let accepted;
     try {
-      accepted = acceptedAnswer(token, answer.members, rules, now);
+      accepted = acceptedAnswer(token, answer.members, { perIssuer: this.#issuers, cacheTtl: introspection.cacheTtl }, now);
     } catch (error) {
-      if (error instanceof InvalidTokenError)
-        this.#cache.refuse(token, jws, error.reason, refusedUntil, Object.freeze({ ...answer.members }));
+      if (error instanceof InvalidTokenError) this.#refuse(token, jws, error.reason, now, Object.freeze({ ...answer.members }));
       throw error;
     }
     const knownUntilMs = accepted.expiresAtMs ?? Number.POSITIVE_INFINITY;
@@ -198,6 +245,12 @@ export class Introspector {
       knownUntilMs,
     });
     return accepted.auth;
+  }
+
+  /** Remembers a refusal for `negativeCacheTtl`. */
+  #refuse(token: string, jws: boolean, reason: RefusalReason, now: number, answer?: Readonly<Record<string, unknown>>): void {
+    const { negativeCacheTtl } = this.#settings.introspection;
+    this.#cache.refuse(token, jws, reason, negativeCacheTtl > 0 ? now + negativeCacheTtl * 1000 : 0, answer);
   }
 
   /** A failed call: counted, logged, backed off, and the 503 for the request. */
@@ -228,6 +281,10 @@ export class Introspector {
     return new IntrospectionUnavailableError('introspection_unavailable', backoff / 1000, { cause: failure });
   }
 }
+
+/** A 4xx about the token itself, not about the call. */
+const isTokenRefusal = (status: number | undefined): boolean =>
+  status !== undefined && status >= 400 && status < 500 && !CALL_FAILED.has(status);
 
 /**
  * Cheap refusals before any call: strings no issuer would issue as a token. Too long or too short

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { introspectionSecret } from '../config/introspection.js';
 import type { ResolvedConfig } from '../config/options.js';
+import { verificationFingerprint } from '../config/resolve.js';
 import type { BearerLogger } from '../log.js';
 import { DiscoveredEndpoint, fixedEndpoint } from './endpoint.js';
 import { Introspector } from './introspector.js';
@@ -19,24 +20,14 @@ export function introspectorFor(config: ResolvedConfig, logger: BearerLogger): I
   const { introspection } = config;
   if (introspection === undefined) return undefined;
   const clientSecret = introspectionSecret(introspection);
-  const { issuers, perIssuer, clockTolerance, maxTokenLength, tokenCache, keyCache, allowInsecureHttp } = config;
+  const { issuers, perIssuer, maxTokenLength, tokenCache, keyCache, allowInsecureHttp } = config;
   let loggerId = loggerIds.get(logger);
   if (loggerId === undefined) loggerIds.set(logger, (loggerId = nextLoggerId++));
   // Hashed so that no key in memory spells out the secret; a wrong secret never shares a right one's cache.
+  // The verifier's fingerprint holds every issuer's audiences, limits and claim rules (a function
+  // by its identity): instances held to other rules never share answers accepted under these.
   const id = createHash('sha256')
-    .update(
-      JSON.stringify([
-        loggerId,
-        introspection,
-        clientSecret,
-        perIssuer.map(({ issuer, audiences, audienceComparison }) => [issuer, audiences, audienceComparison]),
-        clockTolerance,
-        maxTokenLength,
-        tokenCache,
-        keyCache,
-        allowInsecureHttp,
-      ]),
-    )
+    .update(JSON.stringify([loggerId, introspection, clientSecret, verificationFingerprint(config)]))
     .digest('base64url');
   let introspector = introspectors.get(id);
   if (!introspector) {
@@ -50,7 +41,6 @@ export function introspectorFor(config: ResolvedConfig, logger: BearerLogger): I
           ? fixedEndpoint(introspection.url)
           : new DiscoveredEndpoint(issuers[0]!, limits, keyCache.cooldown, logger),
       perIssuer,
-      clockTolerance,
       maxTokenLength,
       maxCached: tokenCache.max,
       timeout: keyCache.timeout,

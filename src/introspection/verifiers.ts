@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import { kindOf, ownProperties } from '../config/checks.js';
 import type { TokenVerifier } from '../jwt/verify.js';
 import type { AuthInfo } from '../types.js';
-import { isJwsShaped, type Introspector } from './introspector.js';
+import { isJwsShaped, isJwtShaped, type Introspector } from './introspector.js';
 
 /** What one route asks beyond its scopes. */
 export interface RouteOptions {
@@ -64,17 +64,17 @@ class RevocationChecked implements AccessTokenVerifier {
   }
 }
 
-/** JWS-shaped tokens to one verifier, the others to introspection (`tokens: 'any'`). */
+/** Tokens with two dots or more to one verifier (malformed ones refused there), the others to introspection (`tokens: 'any'`). */
 class ByShape implements AccessTokenVerifier {
   constructor(
     readonly jws: AccessTokenVerifier,
     readonly introspector: Introspector,
   ) {}
   cached(token: string): AuthInfo<object> | undefined {
-    return isJwsShaped(token) ? this.jws.cached(token) : this.introspector.cached(token, false);
+    return isJwtShaped(token) ? this.jws.cached(token) : this.introspector.cached(token, false);
   }
   verifyUncached(token: string): Promise<AuthInfo<object>> {
-    return isJwsShaped(token) ? this.jws.verifyUncached(token) : this.introspector.check(token, false);
+    return isJwtShaped(token) ? this.jws.verifyUncached(token) : this.introspector.check(token, false);
   }
 }
 

@@ -118,8 +118,9 @@ describe('introspection at oauth2-mock-server', () => {
     expect(asked).toHaveLength(1);
     const [call] = asked;
     expect(call!.contentType).toBe('application/x-www-form-urlencoded');
-    expect([...call!.form.keys()]).toEqual(['token']);
+    expect([...call!.form.keys()]).toEqual(['token', 'token_type_hint']);
     expect(call!.form.get('token')).toBe(token);
+    expect(call!.form.get('token_type_hint')).toBe('access_token');
     expect(call!.authorization).toBe(`Basic ${Buffer.from('rs%40example.com:a+b%2Bc%25d%3Ae').toString('base64')}`);
     expect(text()).not.toContain(token);
   });
