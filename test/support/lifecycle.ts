@@ -1,8 +1,10 @@
 /**
  * Something a describe block (or a file) starts once for its tests and closes after them, such
- * as a server: the hooks are registered here, so each block says only what it starts.
+ * as a server, or something each test starts and that is closed after it: the hooks are
+ * registered here, so each block says only what it starts.
  */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { fakeClock, type Clock } from './time.js';
 
 /**
  * Registers `beforeAll(start)` and `afterAll(close)` and returns a stand-in for what `start`
@@ -23,4 +25,35 @@ export function startedForTests<T extends object>(start: () => Promise<T>, close
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(started) : value;
     },
   });
+}
+
+export interface PerTest<A extends unknown[], T> {
+  /** Opens with `open(...args)`; what it opened is closed after the test. */
+  start(...args: A): Promise<T>;
+  /** A fake clock (Date only), restored after the test. */
+  fakeClock(): Clock;
+}
+
+/**
+ * For a test file: what each test opens, and its fake clock, are undone after it (the clock
+ * restored, then everything opened closed), whether it passed or not.
+ */
+export function perTest<A extends unknown[], T extends { close(): Promise<void> }>(
+  open: (...args: A) => Promise<T>,
+): PerTest<A, T> {
+  const opened: T[] = [];
+  let clock: Clock | undefined;
+  afterEach(async () => {
+    clock?.restore();
+    clock = undefined;
+    await Promise.all(opened.splice(0).map((o) => o.close()));
+  });
+  return {
+    async start(...args) {
+      const o = await open(...args);
+      opened.push(o);
+      return o;
+    },
+    fakeClock: () => (clock = fakeClock()),
+  };
 }
