@@ -3,7 +3,7 @@
  * as a server, or something each test starts and that is closed after it: the hooks are
  * registered here, so each block says only what it starts.
  */
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { fakeClock, type Clock } from './time.js';
 
 /**
@@ -18,9 +18,29 @@ export function startedForTests<T extends object>(start: () => Promise<T>, close
   afterAll(async () => {
     if (started) await close(started);
   });
+  return standIn(() => started);
+}
+
+/** As startedForTests, but started anew before each test and closed after it. */
+export function startedForEachTest<T extends object>(start: () => Promise<T>, close: (started: T) => Promise<unknown>): T {
+  let started: T | undefined;
+  beforeEach(async () => {
+    started = await start();
+  });
+  afterEach(async () => {
+    const closing = started;
+    started = undefined;
+    if (closing) await close(closing);
+  });
+  return standIn(() => started);
+}
+
+/** An object whose properties read through to `current()`, methods bound to it. */
+function standIn<T extends object>(current: () => T | undefined): T {
   return new Proxy({} as T, {
     get(_stand, key) {
-      if (!started) throw new Error(`read .${String(key)} before the tests of its block started`);
+      const started = current();
+      if (!started) throw new Error(`read .${String(key)} before the tests it was started for`);
       const value: unknown = Reflect.get(started, key);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(started) : value;
     },
