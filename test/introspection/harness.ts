@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import express from 'express';
-import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuth, type BearerAuthOptions, type IntrospectionOptions } from 'cyberark-bearer';
 import { createTestIssuer, randomSecret, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
 import { listen } from '../support/http.js';
 import { perTest as perTestOf, type PerTest } from '../support/lifecycle.js';
@@ -49,6 +49,11 @@ export interface ApiOptions {
   readonly bearer?: Partial<BearerAuthOptions>;
   readonly issuer?: TestIssuerOptions;
 }
+
+/** Options for an API that takes opaque tokens only, introspected as ORDERS_API with `introspection` added. */
+export const opaqueOnly = (introspection: IntrospectionOptions = {}): ApiOptions => ({
+  bearer: { tokens: 'opaque', introspection: { ...ORDERS_API, ...introspection } },
+});
 
 export async function introspectedApi(options: ApiOptions = {}): Promise<IntrospectedApi> {
   const issuer = await createTestIssuer({
