@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { rawHead } from '../support/http.js';
 import { expectRefusal, invalidRequest, NO_CREDENTIALS, useTarget } from './harness.js';
 
 const MALFORMED_HEADER = invalidRequest('malformed Authorization header', 'malformed_request');
@@ -38,28 +37,28 @@ describe('extraction attacks', () => {
   });
 
   it('spaces around the header value (trimmed by Node as OWS) → 200', async () => {
-    const res = await t.raw(rawHead('/orders', [['Authorization', `   Bearer ${t.token}   `]]));
+    const res = await t.raw([['Authorization', `   Bearer ${t.token}   `]]);
     expect(res.status).toBe(200);
   });
 
   it('a tab instead of the space → 400 malformed_request', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', `Bearer\t${t.token}`]])), MALFORMED_HEADER, t);
+    expectRefusal(await t.raw([['Authorization', `Bearer\t${t.token}`]]), MALFORMED_HEADER, t);
   });
 
   it('a space then a tab → 400 malformed_request', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', `Bearer \t${t.token}`]])), MALFORMED_HEADER, t);
+    expectRefusal(await t.raw([['Authorization', `Bearer \t${t.token}`]]), MALFORMED_HEADER, t);
   });
 
   it('a tab inside the token → 400 malformed_request', async () => {
     expectRefusal(
-      await t.raw(rawHead('/orders', [['Authorization', `Bearer ${t.token.slice(0, 20)}\t${t.token.slice(20)}`]])),
+      await t.raw([['Authorization', `Bearer ${t.token.slice(0, 20)}\t${t.token.slice(20)}`]]),
       MALFORMED_HEADER,
       t,
     );
   });
 
   it('"Bearer " with an empty token (Node trims it to "Bearer") → 400 malformed_request', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', 'Bearer ']])), MALFORMED_HEADER, t);
+    expectRefusal(await t.raw([['Authorization', 'Bearer ']]), MALFORMED_HEADER, t);
   });
 
   it('"Bearer" alone → 400 malformed_request', async () => {
@@ -67,7 +66,7 @@ describe('extraction attacks', () => {
   });
 
   it('an empty Authorization header → 401 no bearer credentials', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', '']])), NO_CREDENTIALS, t);
+    expectRefusal(await t.raw([['Authorization', '']]), NO_CREDENTIALS, t);
   });
 
   it('two tokens in one header → 400 several_tokens', async () => {
@@ -87,42 +86,15 @@ describe('extraction attacks', () => {
   });
 
   it('two Authorization headers, both valid → 400 several_tokens', async () => {
-    expectRefusal(
-      await t.raw(
-        rawHead('/orders', [
-          ['Authorization', `Bearer ${t.token}`],
-          ['authorization', `Bearer ${t.token}`],
-        ]),
-      ),
-      SEVERAL,
-      t,
-    );
+    expectRefusal(await t.raw([['Authorization', `Bearer ${t.token}`], ['authorization', `Bearer ${t.token}`]]), SEVERAL, t);
   });
 
   it('two Authorization headers, a garbage one first → 400 several_tokens', async () => {
-    expectRefusal(
-      await t.raw(
-        rawHead('/orders', [
-          ['Authorization', 'Bearer x'],
-          ['Authorization', `Bearer ${t.token}`],
-        ]),
-      ),
-      SEVERAL,
-      t,
-    );
+    expectRefusal(await t.raw([['Authorization', 'Bearer x'], ['Authorization', `Bearer ${t.token}`]]), SEVERAL, t);
   });
 
   it('a Basic header and a Bearer header → 400 several_tokens', async () => {
-    expectRefusal(
-      await t.raw(
-        rawHead('/orders', [
-          ['Authorization', 'Basic dTpw'],
-          ['Authorization', `Bearer ${t.token}`],
-        ]),
-      ),
-      SEVERAL,
-      t,
-    );
+    expectRefusal(await t.raw([['Authorization', 'Basic dTpw'], ['Authorization', `Bearer ${t.token}`]]), SEVERAL, t);
   });
 
   it('the token in the query string → 400 token_in_query', async () => {
