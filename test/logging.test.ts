@@ -160,10 +160,15 @@ describe('the req.log guard reads what pino-http bound, not the live request', (
   });
 
   it('a middleware that rewrites req.url (dropping the query) after pino-http: the bound URL still counts', async () => {
-    const { app, captured } = appWith({}, { after: (req, _res, next) => {
-      req.url = req.url.split('?')[0]!;
-      next();
-    } });
+    const { app, captured } = appWith(
+      {},
+      {
+        after: (req, _res, next) => {
+          req.url = req.url.split('?')[0]!;
+          next();
+        },
+      },
+    );
     const token = issuer.mint({ scope: 'a' });
     await request(app).get(`/x?access_token=${token}`).expect(401);
     expectNoToken(captured, token);
@@ -171,10 +176,15 @@ describe('the req.log guard reads what pino-http bound, not the live request', (
   });
 
   it('a middleware that deletes req.headers.authorization after pino-http: the bound header still counts', async () => {
-    const { app, captured } = appWith({}, { after: (req, _res, next) => {
-      delete req.headers.authorization;
-      next();
-    } });
+    const { app, captured } = appWith(
+      {},
+      {
+        after: (req, _res, next) => {
+          delete req.headers.authorization;
+          next();
+        },
+      },
+    );
     const token = issuer.mint({ scope: 'a' });
     await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(401);
     expectNoToken(captured, token);

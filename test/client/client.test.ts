@@ -113,7 +113,12 @@ describe('getToken()', () => {
     await expect(client.getToken()).resolves.toMatch(/^ey/);
 
     await withEndpoint([tokenAnswer()], async (server) => {
-      const basic = endpointClient(server, { clientId: 'svc@x', clientSecret: 'a b+c%:', authMethod: 'basic', scope: ['s1', 's2'] });
+      const basic = endpointClient(server, {
+        clientId: 'svc@x',
+        clientSecret: 'a b+c%:',
+        authMethod: 'basic',
+        scope: ['s1', 's2'],
+      });
       await basic.getToken();
       const [request] = server.received;
       expect(request!.headers.authorization).toBe(`Basic ${Buffer.from('svc%40x:a+b%2Bc%25%3A').toString('base64')}`);

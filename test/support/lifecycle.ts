@@ -49,9 +49,9 @@ function standIn<T extends object>(current: () => T | undefined): T {
 
 export interface PerTest<A extends unknown[], T> {
   /** Opens with `open(...args)`; what it opened is closed after the test. */
-  start(...args: A): Promise<T>;
+  readonly start: (...args: A) => Promise<T>;
   /** A fake clock (Date only), restored after the test. */
-  fakeClock(): Clock;
+  readonly fakeClock: () => Clock;
 }
 
 /**
