@@ -172,6 +172,8 @@ export const invalidRequest = (description: string, reason: string): Refusal => 
   description,
   reason,
 });
+export const MALFORMED_HEADER = invalidRequest('malformed Authorization header', 'malformed_request');
+export const SEVERAL_TOKENS = invalidRequest('more than one bearer token in the request', 'several_tokens');
 export const NO_CREDENTIALS: Refusal = {
   status: 401,
   error: 'unauthorized',
@@ -192,5 +194,9 @@ export function flipChar(text: string, index: number): string {
   const value = alphabet.indexOf(text[i]!);
   return text.slice(0, i) + alphabet[value ^ 0b100000] + text.slice(i + 1);
 }
+
+/** A table's header lines with `{token}` in their values replaced by `token`, which exists only once the target has started. */
+export const withToken = (headers: ReadonlyArray<readonly [string, string]>, token: string) =>
+  headers.map(([name, value]) => [name, value.replace('{token}', token)] as const);
 
 export const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');

@@ -6,10 +6,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useForge } from './forge.js';
-import { b64url, expectRefusal, invalidRequest, invalidToken, startTarget, useTarget, useWarmTarget } from './harness.js';
+import { b64url, expectRefusal, invalidToken, MALFORMED_HEADER, startTarget, useTarget, useWarmTarget } from './harness.js';
 
 const MALFORMED = invalidToken('malformed token', 'malformed_token');
-const MALFORMED_HEADER = invalidRequest('malformed Authorization header', 'malformed_request');
 
 describe('structure attacks', () => {
   const t = useWarmTarget();
