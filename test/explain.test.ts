@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions, type CheckName, type Explanation } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { guardedApp } from './support/apps.js';
+import { check, UNKNOWN_ISSUER_VERDICTS, verdicts } from './support/explain.js';
 import { silent } from './support/logger.js';
 
 let issuer: TestIssuer;
@@ -36,10 +37,6 @@ async function explain(
   if (signature.length > 8) expect(text).not.toContain(signature);
   return explanation;
 }
-
-/** Each check's verdict: true passed, false failed, undefined not reached. */
-const verdicts = (e: Explanation) => Object.fromEntries(e.checks.map((c) => [c.check, c.ok]));
-const check = (e: Explanation, name: CheckName) => e.checks.find((c) => c.check === name);
 
 const names = (list: string) => list.split(' ') as CheckName[];
 /** The checks of the default configuration, in the order a request runs them. */
@@ -140,13 +137,7 @@ describe('auth.explain(): refused, and why', () => {
     const discovered = createBearerAuth({ issuer: [issuer.issuer, second], audience: 'orders-api', logger: silent, env: {} });
     const e = await explain(issuer.mint({ iss: 'https://other.example/' }), undefined, discovered);
     expect(e.refusal).toMatchObject({ reason: 'unexpected_issuer' });
-    expect(verdicts(e)).toMatchObject({
-      syntax: true,
-      structure: true,
-      algorithm: undefined,
-      signature: undefined,
-      issuer: false,
-    });
+    expect(verdicts(e)).toMatchObject(UNKNOWN_ISSUER_VERDICTS);
     expect(check(e, 'issuer')!.expected).toBe(`${JSON.stringify(issuer.issuer)}, ${JSON.stringify(second)}`);
   });
 

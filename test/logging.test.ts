@@ -4,11 +4,11 @@
  * written through it would hold the token even though our own fields never do.
  */
 import express from 'express';
-import { pino } from 'pino';
+import type { LoggerOptions } from 'pino';
 import { pinoHttp, type Options as PinoHttpOptions } from 'pino-http';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBearerAuth } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { captureLogger } from './support/logger.js';
 
@@ -20,10 +20,18 @@ afterAll(() => issuer.close());
 
 type Middleware = (req: express.Request, res: express.Response, next: express.NextFunction) => void;
 
-/** An app with pino-http (unless `httpOptions` is undefined), then `after` (a user's middleware), then a guarded GET /x. */
-function appWith(httpOptions: PinoHttpOptions | undefined, level = 'info', after?: Middleware) {
-  const captured = captureLogger(level);
-  const auth = createBearerAuth({ ...issuer.options, logger: captured.logger, env: {}, allowQueryToken: false });
+interface AppOptions {
+  /** A user's middleware, after pino-http. */
+  readonly after?: Middleware;
+  /** The logger's redaction. */
+  readonly redact?: LoggerOptions['redact'];
+  readonly bearer?: Partial<BearerAuthOptions>;
+}
+
+/** An app with pino-http (unless `httpOptions` is undefined) on an info logger, then `after`, then a guarded GET /x. */
+function appWith(httpOptions: PinoHttpOptions | undefined, { after, redact, bearer }: AppOptions = {}) {
+  const captured = captureLogger('info', redact === undefined ? {} : { redact });
+  const auth = createBearerAuth({ ...issuer.options, logger: captured.logger, env: {}, allowQueryToken: false, ...bearer });
   const app = express();
   if (httpOptions) app.use(pinoHttp({ logger: captured.logger, autoLogging: false, ...httpOptions }));
   if (after) app.use(after);
@@ -103,42 +111,20 @@ describe('refusal logs behind pino-http', () => {
   });
 
   it('pino-http on a logger that removes the header (redact with remove: true): the line goes through req.log, no token', async () => {
-    const lines: string[] = [];
-    const redacting = pino(
-      { level: 'info', redact: { paths: ['req.headers.authorization'], remove: true } },
-      { write: (line: string) => void lines.push(line) },
-    );
-    const auth = createBearerAuth({ ...issuer.options, logger: redacting, env: {} });
-    const app = express();
-    app.use(pinoHttp({ logger: redacting, autoLogging: false }));
-    app.get('/x', auth.requireToken('a'), (_req, res) => {
-      res.json({});
-    });
+    const { app, captured } = appWith({}, { redact: { paths: ['req.headers.authorization'], remove: true } });
     const token = issuer.mint({ scope: 'b' });
     await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(403);
-    expect(lines.join('')).not.toContain(token);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'bearer token refused', req: { method: 'GET', url: '/x' } });
+    expect(captured.text()).not.toContain(token);
+    expect(captured.lines[0]).toMatchObject({ msg: 'bearer token refused', req: { method: 'GET', url: '/x' } });
   });
 
   it('pino-http on a logger that censors the header: an authorization key is enough to skip req.log', async () => {
-    const lines: string[] = [];
-    const censoring = pino(
-      { level: 'info', redact: ['req.headers.authorization'] },
-      { write: (line: string) => void lines.push(line) },
-    );
-    const auth = createBearerAuth({ ...issuer.options, logger: censoring, env: {} });
-    const app = express();
-    app.use(pinoHttp({ logger: censoring, autoLogging: false }));
-    app.get('/x', auth.requireToken('a'), (_req, res) => {
-      res.json({});
-    });
+    const { app, captured } = appWith({}, { redact: ['req.headers.authorization'] });
     await request(app)
       .get('/x')
       .set('Authorization', `Bearer ${issuer.mint({ scope: 'b' })}`)
       .expect(403);
-    const refusal = lines
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .find((l) => l.msg === 'bearer token refused');
+    const [refusal] = refusals(captured.lines);
     expect(refusal).toMatchObject({ reason: 'insufficient_scope', reqId: 1 });
     expect(refusal).not.toHaveProperty('req');
   });
@@ -174,10 +160,15 @@ describe('the req.log guard reads what pino-http bound, not the live request', (
   });
 
   it('a middleware that rewrites req.url (dropping the query) after pino-http: the bound URL still counts', async () => {
-    const { app, captured } = appWith({}, 'info', (req, _res, next) => {
-      req.url = req.url.split('?')[0]!;
-      next();
-    });
+    const { app, captured } = appWith(
+      {},
+      {
+        after: (req, _res, next) => {
+          req.url = req.url.split('?')[0]!;
+          next();
+        },
+      },
+    );
     const token = issuer.mint({ scope: 'a' });
     await request(app).get(`/x?access_token=${token}`).expect(401);
     expectNoToken(captured, token);
@@ -185,10 +176,15 @@ describe('the req.log guard reads what pino-http bound, not the live request', (
   });
 
   it('a middleware that deletes req.headers.authorization after pino-http: the bound header still counts', async () => {
-    const { app, captured } = appWith({}, 'info', (req, _res, next) => {
-      delete req.headers.authorization;
-      next();
-    });
+    const { app, captured } = appWith(
+      {},
+      {
+        after: (req, _res, next) => {
+          delete req.headers.authorization;
+          next();
+        },
+      },
+    );
     const token = issuer.mint({ scope: 'a' });
     await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(401);
     expectNoToken(captured, token);
@@ -217,13 +213,7 @@ describe("the README's pino-http recipe, with auto-logging on", () => {
   };
 
   it('no line, "request completed" or refusal, holds a token from the header or the query', async () => {
-    const captured = captureLogger('info');
-    const auth = createBearerAuth({ ...issuer.options, logger: captured.logger, env: {}, allowQueryToken: true });
-    const app = express();
-    app.use(pinoHttp({ logger: captured.logger, serializers: { req: recipe } }));
-    app.get('/x', auth.requireToken('a'), (_req, res) => {
-      res.json({});
-    });
+    const { app, captured } = appWith({ autoLogging: true, serializers: { req: recipe } }, { bearer: { allowQueryToken: true } });
     const token = issuer.mint({ scope: 'a' });
     const other = issuer.mint({ scope: 'b' });
     await request(app).get('/x').set('Authorization', `Bearer ${token}`).expect(200);

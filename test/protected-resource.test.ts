@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuthProtectedResourceMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import {
   BearerError,
-  ConfigError,
   createBearerAuth,
   InvalidTokenError,
   sendRefusal,
@@ -20,6 +19,7 @@ import {
 } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { EXPRESS_VERSIONS, type ExpressFactory } from './support/apps.js';
+import { configError } from './support/config.js';
 import { silent } from './support/logger.js';
 
 const RESOURCE = 'https://api.example.com/mcp';
@@ -166,16 +166,6 @@ describe('the metadata document', () => {
 });
 
 describe('protectedResource() configuration errors', () => {
-  function configError(build: () => unknown): ConfigError {
-    try {
-      build();
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      return error as ConfigError;
-    }
-    throw new Error('expected a ConfigError');
-  }
-
   it('needs the resource option', () => {
     const auth = trust({ resource: undefined, audience: 'orders-api' });
     const error = configError(() => auth.protectedResource());

@@ -52,6 +52,12 @@ const jwksAnswer: Answer = (_req, res) => {
   void fetch(issuer.jwksUri).then(async (r) => res.writeHead(200, { 'content-type': 'application/json' }).end(await r.text()));
 };
 
+/** The kit's JWKS behind a server of ours, and a server of redirect hops (by path, given the keys' URL) towards it. */
+async function hopsToKeys(hops: (keysUrl: string) => Record<string, Answer>) {
+  const keys = await serve(jwksAnswer);
+  return { keys, hops: await serve(routed(hops(keys.url))) };
+}
+
 /** A guarded app whose key source is given by `options`; its log and ready() for the checks. */
 function guard(options: Partial<BearerAuthOptions>) {
   const log = captureLogger();
@@ -98,14 +104,11 @@ describe('redirects from a remote host to this machine', () => {
 
 describe('JWKS fetch', () => {
   it('follows up to 3 loopback redirects, relative ones resolved against the current URL', async () => {
-    const keys = await serve(jwksAnswer);
-    const hops = await serve(
-      routed({
-        '/a/keys': redirect(302, 'next'),
-        '/a/next': redirect(301, '/b/keys?x=1'),
-        '/b/keys': redirect(307, `${keys.url.replace('127.0.0.1', 'localhost')}/jwks`),
-      }),
-    );
+    const { hops } = await hopsToKeys((keysUrl) => ({
+      '/a/keys': redirect(302, 'next'),
+      '/a/next': redirect(301, '/b/keys?x=1'),
+      '/b/keys': redirect(307, `${keysUrl.replace('127.0.0.1', 'localhost')}/jwks`),
+    }));
     const { auth, call } = guard({ jwksUri: `${hops.url}/a/keys` });
     await auth.ready();
     expect(hops.received.map((r) => r.url)).toEqual(['/a/keys', '/a/next', '/b/keys?x=1']);
@@ -170,15 +173,12 @@ describe('JWKS fetch', () => {
   });
 
   it('follows 3 redirects and refuses a fourth, without asking where it points', async () => {
-    const keys = await serve(jwksAnswer);
-    const hops = await serve(
-      routed({
-        '/1': redirect(302, '/2'),
-        '/2': redirect(302, '/3'),
-        '/3': redirect(302, '/4'),
-        '/4': redirect(302, `${keys.url}/jwks`),
-      }),
-    );
+    const { keys, hops } = await hopsToKeys((keysUrl) => ({
+      '/1': redirect(302, '/2'),
+      '/2': redirect(302, '/3'),
+      '/3': redirect(302, '/4'),
+      '/4': redirect(302, `${keysUrl}/jwks`),
+    }));
     const { auth, call, failures } = guard({ jwksUri: `${hops.url}/1` });
     const error = await readyError(auth);
     expect(error.message).toContain(`more than 3 redirects (the last to ${keys.url}/jwks)`);
@@ -236,16 +236,19 @@ describe('discovery', () => {
 });
 
 describe('token endpoint', () => {
-  it('refuses a redirect to plain http on a non-loopback host, before connecting', async () => {
-    const target = await cleartextHost(tokenAnswer());
-    const endpoint = await serve(redirect(307, `${target.url}/token?client_secret=query-secret`));
-    const client = createClientCredentials({
+  const clientOf = (endpoint: ScriptedServer) =>
+    createClientCredentials({
       tokenUrl: `${endpoint.url}/token`,
       clientId: 'svc',
       clientSecret: 'redirect-secret',
       logger: silent,
       env: {},
     });
+
+  it('refuses a redirect to plain http on a non-loopback host, before connecting', async () => {
+    const target = await cleartextHost(tokenAnswer());
+    const endpoint = await serve(redirect(307, `${target.url}/token?client_secret=query-secret`));
+    const client = clientOf(endpoint);
     const error = await client.getToken().then(
       () => undefined,
       (e: unknown) => e as TokenRequestError,
@@ -261,13 +264,7 @@ describe('token endpoint', () => {
   it('still follows no redirect over https or loopback: it would resend the secret', async () => {
     const target = await serve(tokenAnswer());
     const endpoint = await serve(redirect(308, `${target.url}/token`));
-    const client = createClientCredentials({
-      tokenUrl: `${endpoint.url}/token`,
-      clientId: 'svc',
-      clientSecret: 'redirect-secret',
-      logger: silent,
-      env: {},
-    });
+    const client = clientOf(endpoint);
     await expect(client.getToken()).rejects.toThrow(
       `redirected to ${target.url}/token, which is not followed (it would resend the secret)`,
     );

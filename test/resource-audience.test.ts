@@ -4,8 +4,9 @@
  * Tokens come from the test kit's issuer, keys over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
+import { configError as configErrorOf } from './support/config.js';
 import { silent } from './support/logger.js';
 
 const RESOURCE = 'https://api.example.com/mcp';
@@ -20,15 +21,7 @@ afterAll(() => issuer.close());
 const trust = (extra: BearerAuthOptions) =>
   createBearerAuth({ issuer: issuer.issuer, jwksUri: issuer.jwksUri, logger: silent, env: {}, ...extra });
 
-function configError(options: BearerAuthOptions): ConfigError {
-  try {
-    trust(options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (options: BearerAuthOptions) => configErrorOf(() => trust(options));
 
 describe('the resource option', () => {
   it('becomes the audience, in canonical form, when no audience is given', () => {

@@ -6,19 +6,17 @@
  */
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBearerAuth, type AuthInfo, type BearerAuthOptions } from 'cyberark-bearer';
-import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
+import { createTestIssuer } from 'cyberark-bearer/testing';
+import { startedForEachTest } from './support/lifecycle.js';
 import { silent } from './support/logger.js';
 
-let issuer: TestIssuer;
-beforeEach(async () => {
-  issuer = await createTestIssuer({ appId: 'admission-app', audience: 'admission-api' });
-});
-afterEach(async () => {
-  vi.useRealTimers();
-  await issuer.close();
-});
+const issuer = startedForEachTest(
+  () => createTestIssuer({ appId: 'admission-app', audience: 'admission-api' }),
+  (started) => started.close(),
+);
+afterEach(() => vi.useRealTimers());
 
 const make = (options: Partial<BearerAuthOptions> = {}) => createBearerAuth({ ...issuer.options, logger: silent, ...options });
 const nowSeconds = () => Math.floor(Date.now() / 1000);

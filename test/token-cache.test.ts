@@ -5,21 +5,19 @@
  */
 import express from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
-import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
+import { createTestIssuer } from 'cyberark-bearer/testing';
 import { guardedApp } from './support/apps.js';
+import { startedForEachTest } from './support/lifecycle.js';
 import { silent } from './support/logger.js';
 import { sleep } from './support/time.js';
 
-let issuer: TestIssuer;
-beforeEach(async () => {
-  issuer = await createTestIssuer({ appId: 'cache-app', audience: 'cache-api' });
-});
-afterEach(async () => {
-  vi.useRealTimers();
-  await issuer.close();
-});
+const issuer = startedForEachTest(
+  () => createTestIssuer({ appId: 'cache-app', audience: 'cache-api' }),
+  (started) => started.close(),
+);
+afterEach(() => vi.useRealTimers());
 
 const make = (options: Partial<BearerAuthOptions> = {}) => createBearerAuth({ ...issuer.options, logger: silent, ...options });
 

@@ -17,7 +17,7 @@ import {
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { configError as configErrorOf } from '../support/config.js';
 import { captureLogger, silent } from '../support/logger.js';
-import { json, scriptedServer, tokenAnswer } from '../support/scripted-server.js';
+import { json, redirect, scriptedServer, tokenAnswer, type Answer, type ScriptedServer } from '../support/scripted-server.js';
 import { ECHOED_CLIENT, echoedSecretForms, echoingRefusal, SECRET_ECHOES } from '../support/secret-echoes.js';
 import { sleep } from '../support/time.js';
 
@@ -56,6 +56,28 @@ async function tokenRequestsDuring(run: () => Promise<unknown>): Promise<number>
   return issuer.tokenRequests - before;
 }
 
+/** Runs `test` against a token endpoint that answers from `answers`, and closes the endpoint after. */
+async function withEndpoint(answers: readonly Answer[], test: (server: ScriptedServer) => Promise<void>): Promise<void> {
+  const server = await scriptedServer(answers);
+  try {
+    await test(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/** A client of `server`'s token endpoint at /t, as "svc" with secret "s" unless `overrides` say otherwise. */
+function endpointClient(server: ScriptedServer, overrides: ClientCredentialsOptions = {}) {
+  return createClientCredentials({
+    tokenUrl: `${server.url}/t`,
+    clientId: 'svc',
+    clientSecret: 's',
+    logger: silent,
+    env: {},
+    ...overrides,
+  });
+}
+
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
@@ -90,16 +112,12 @@ describe('getToken()', () => {
     // The kit form-decodes the Basic credentials: the secret's space, +, %, : and é must survive.
     await expect(client.getToken()).resolves.toMatch(/^ey/);
 
-    const server = await scriptedServer([tokenAnswer()]);
-    try {
-      const basic = createClientCredentials({
-        tokenUrl: `${server.url}/token`,
+    await withEndpoint([tokenAnswer()], async (server) => {
+      const basic = endpointClient(server, {
         clientId: 'svc@x',
         clientSecret: 'a b+c%:',
         authMethod: 'basic',
         scope: ['s1', 's2'],
-        logger: silent,
-        env: {},
       });
       await basic.getToken();
       const [request] = server.received;
@@ -109,9 +127,7 @@ describe('getToken()', () => {
         scope: 's1 s2',
       });
       expect(request!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('reuses the token: 50 calls, and instances built per call, cost one token request', async () => {
@@ -236,19 +252,13 @@ describe('getToken()', () => {
   it('without expires_in, keeps a JWT until its exp, and anything else for 5 minutes', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
     const jwt = issuer.mint({ exp: Math.floor(Date.now() / 1000) + 600 });
-    const server = await scriptedServer([
+    const answers = [
       json(200, { access_token: jwt, token_type: 'bearer' }),
       json(200, { access_token: 'opaque-1' }),
       tokenAnswer('opaque-2'),
-    ]);
-    try {
-      const client = createClientCredentials({
-        tokenUrl: `${server.url}/t`,
-        clientId: 'svc',
-        clientSecret: 's',
-        logger: silent,
-        env: {},
-      });
+    ];
+    await withEndpoint(answers, async (server) => {
+      const client = endpointClient(server);
       const first = await client.getAccessToken();
       expect(first.expiresAt).toBe(Math.floor(Date.now() / 1000) + 600);
       vi.setSystemTime(Date.now() + 539_000);
@@ -260,9 +270,7 @@ describe('getToken()', () => {
       vi.setSystemTime(Date.now() + 2000);
       expect(await client.getToken()).toBe('opaque-2');
       expect(server.received).toHaveLength(3);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('forgets the cached token on invalidate()', async () => {
@@ -313,17 +321,8 @@ describe('retries', () => {
   });
 
   it('spaces attempts by exponential backoff with jitter', async () => {
-    const server = await scriptedServer([json(500, { error: 'server_error' })]);
-    try {
-      const client = createClientCredentials({
-        tokenUrl: `${server.url}/token`,
-        clientId: 'svc',
-        clientSecret: 's',
-        retry: { attempts: 3 },
-        logger: silent,
-        env: {},
-      });
-      await rejection(client.getToken());
+    await withEndpoint([json(500, { error: 'server_error' })], async (server) => {
+      await rejection(endpointClient(server, { retry: { attempts: 3 } }).getToken());
       const gaps = server.received.slice(1).map((r, i) => r.at - server.received[i]!.at);
       expect(gaps).toHaveLength(2);
       // Waits of 250 then 500 ms, each cut by a random jitter of up to half: never shorter than
@@ -332,9 +331,7 @@ describe('retries', () => {
         expect(gaps[i]).toBeGreaterThanOrEqual(base / 2 - 5);
         expect(gaps[i]).toBeLessThan(base * 1.8);
       });
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('bounds the total time: a hanging endpoint fails within retry.maxElapsed', async () => {
@@ -349,32 +346,18 @@ describe('retries', () => {
   });
 
   it('waits as long as Retry-After asks on 429, and fails at once when that exceeds the time left', async () => {
-    const server = await scriptedServer([json(429, { error: 'slow_down' }, { 'retry-after': '1' }), tokenAnswer()]);
-    const patient = createClientCredentials({
-      tokenUrl: `${server.url}/t`,
-      clientId: 'svc',
-      clientSecret: 's',
-      logger: silent,
-      env: {},
+    await withEndpoint([json(429, { error: 'slow_down' }, { 'retry-after': '1' }), tokenAnswer()], async (server) => {
+      const started = performance.now();
+      await expect(endpointClient(server).getToken()).resolves.toBe('opaque-token-1');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(950);
     });
-    const started = performance.now();
-    await expect(patient.getToken()).resolves.toBe('opaque-token-1');
-    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
-    await server.close();
 
-    const busy = await scriptedServer([json(503, {}, { 'retry-after': '120' })]);
-    const hasty = createClientCredentials({
-      tokenUrl: `${busy.url}/t`,
-      clientId: 'svc',
-      clientSecret: 's',
-      logger: silent,
-      env: {},
+    await withEndpoint([json(503, {}, { 'retry-after': '120' })], async (busy) => {
+      const error = await rejection(endpointClient(busy).getToken());
+      expect(busy.received).toHaveLength(1);
+      expect(error).toMatchObject({ kind: 'http_status', status: 503, attempts: 1 });
+      expect(error.message).toContain('the server asked to wait 120 s');
     });
-    const error = await rejection(hasty.getToken());
-    expect(busy.received).toHaveLength(1);
-    expect(error).toMatchObject({ kind: 'http_status', status: 503, attempts: 1 });
-    expect(error.message).toContain('the server asked to wait 120 s');
-    await busy.close();
   });
 });
 
@@ -417,41 +400,21 @@ describe('OAuth refusals fail at once', () => {
     ['invalid_request', 400, 'missing parameter'],
     ['access_denied', 403, 'the app refuses this client'],
   ])('%s from another server', async (code, status, description) => {
-    const server = await scriptedServer([json(status, { error: code, error_description: description })]);
-    try {
-      const client = createClientCredentials({
-        tokenUrl: `${server.url}/t`,
-        clientId: 'svc',
-        clientSecret: 's',
-        logger: silent,
-        env: {},
-      });
-      const error = await rejection(client.getToken());
+    await withEndpoint([json(status, { error: code, error_description: description })], async (server) => {
+      const error = await rejection(endpointClient(server).getToken());
       expect(server.received).toHaveLength(1);
       expect(error).toMatchObject({ status, error: code, errorDescription: description });
       expect(error.message).toContain(`${code} (${description})`);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('never repeats control characters from a server description', async () => {
-    const server = await scriptedServer([
-      json(401, { error: 'invalid_client', error_description: 'bad client\r\nX-Injected: 1\u001b[31m' }),
-    ]);
-    try {
-      const client = createClientCredentials({
-        tokenUrl: `${server.url}/t`,
-        clientId: 'svc',
-        clientSecret: 'S3cr3t/with+plus',
-        logger: silent,
-        env: {},
-      });
+    const answer = json(401, { error: 'invalid_client', error_description: 'bad client\r\nX-Injected: 1\u001b[31m' });
+    await withEndpoint([answer], async (server) => {
+      const client = endpointClient(server, { clientSecret: 'S3cr3t/with+plus' });
       const error = (await rejection(client.getToken())) as TokenRequestError;
       expect(error.errorDescription).toBe('bad client??X-Injected: 1?[31m');
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it.each([
@@ -463,80 +426,39 @@ describe('OAuth refusals fail at once', () => {
     ['65 characters', 'x'.repeat(65)],
     ['a number', 401],
   ])('takes an error code with %s for no code at all (RFC 6749 §5.2 syntax)', async (_case, code) => {
-    const server = await scriptedServer([json(400, { error: code, error_description: 'details' })]);
-    try {
-      const client = createClientCredentials({
-        tokenUrl: `${server.url}/t`,
-        clientId: 'svc',
-        clientSecret: 'secret',
-        logger: silent,
-        env: {},
-      });
-      const error = (await rejection(client.getToken())) as TokenRequestError;
+    await withEndpoint([json(400, { error: code, error_description: 'details' })], async (server) => {
+      const error = (await rejection(endpointClient(server, { clientSecret: 'secret' }).getToken())) as TokenRequestError;
       expect(error).toMatchObject({ status: 400, error: undefined, errorDescription: undefined });
       expect(error.message).toBe(`cyberark-bearer: token request for client "svc" refused by ${server.url}/t: HTTP 400`);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('names the HTTP status when there is no OAuth error, with a hint for 404', async () => {
-    const server = await scriptedServer([(_req, res) => res.writeHead(404).end('Not Found')]);
-    try {
-      const client = createClientCredentials({
-        tokenUrl: `${server.url}/oauth2/token/typo`,
-        clientId: 'svc',
-        clientSecret: 's',
-        logger: silent,
-        env: {},
-      });
-      const error = await rejection(client.getToken());
+    await withEndpoint([(_req, res) => res.writeHead(404).end('Not Found')], async (server) => {
+      const error = await rejection(endpointClient(server, { tokenUrl: `${server.url}/oauth2/token/typo` }).getToken());
       expect(error).toMatchObject({ status: 404, error: undefined });
       expect(error.message).toContain('HTTP 404: no token endpoint there: check tenantUrl and appId (or tokenUrl)');
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('does not follow a redirect, which would resend the secret', async () => {
-    const target = await scriptedServer([tokenAnswer()]);
-    const server = await scriptedServer([(_req, res) => res.writeHead(307, { location: `${target.url}/elsewhere?x=1` }).end()]);
-    try {
-      const client = createClientCredentials({
-        tokenUrl: `${server.url}/t`,
-        clientId: 'svc',
-        clientSecret: 's',
-        logger: silent,
-        env: {},
+    await withEndpoint([tokenAnswer()], async (target) => {
+      await withEndpoint([redirect(307, `${target.url}/elsewhere?x=1`)], async (server) => {
+        const error = await rejection(endpointClient(server).getToken());
+        expect(error).toBeInstanceOf(TokenRequestError);
+        expect(error.message).toContain(`redirected to ${target.url}/elsewhere, which is not followed`);
+        expect(target.received).toHaveLength(0);
       });
-      const error = await rejection(client.getToken());
-      expect(error).toBeInstanceOf(TokenRequestError);
-      expect(error.message).toContain(`redirected to ${target.url}/elsewhere, which is not followed`);
-      expect(target.received).toHaveLength(0);
-    } finally {
-      await server.close();
-      await target.close();
-    }
+    });
   });
 
   it('refuses an answer whose token_type is not Bearer', async () => {
-    const server = await scriptedServer([json(200, { access_token: 'x', token_type: 'DPoP', expires_in: 60 })]);
-    try {
-      const client = createClientCredentials({
-        tokenUrl: `${server.url}/t`,
-        clientId: 'svc',
-        clientSecret: 's',
-        retry: { attempts: 1 },
-        logger: silent,
-        env: {},
-      });
-      await expect(client.getToken()).rejects.toMatchObject({
+    await withEndpoint([json(200, { access_token: 'x', token_type: 'DPoP', expires_in: 60 })], async (server) => {
+      await expect(endpointClient(server, { retry: { attempts: 1 } }).getToken()).rejects.toMatchObject({
         kind: 'invalid_response',
         message: expect.stringContaining('not Bearer'),
       });
-    } finally {
-      await server.close();
-    }
+    });
   });
 });
 
@@ -546,16 +468,9 @@ describe('a token endpoint that echoes the secret', () => {
   );
 
   it.each(cases)('%s, in %s: never in the error or the logs', async (_form, field, basic, echo) => {
-    const server = await scriptedServer([echoingRefusal(field, echo)]);
     const log = captureLogger();
-    try {
-      const client = createClientCredentials({
-        tokenUrl: `${server.url}/t`,
-        ...ECHOED_CLIENT,
-        authMethod: basic ? 'basic' : 'body',
-        logger: log.logger,
-        env: {},
-      });
+    await withEndpoint([echoingRefusal(field, echo)], async (server) => {
+      const client = endpointClient(server, { ...ECHOED_CLIENT, authMethod: basic ? 'basic' : 'body', logger: log.logger });
       const error = (await rejection(client.getToken())) as TokenRequestError;
       expect(error).toBeInstanceOf(TokenRequestError);
       expect(log.lines.map((l) => l.msg)).toContain('token request refused');
@@ -567,20 +482,14 @@ describe('a token endpoint that echoes the secret', () => {
         expect(error).toMatchObject({ error: 'invalid_client', errorDescription: undefined });
         expect(error.message).toContain('invalid_client (error_description withheld: it repeats the client secret)');
       }
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('shows a description that only looks like encoded text', async () => {
     const description = 'client authentication failed: invalid_client%20 c3ZjQGVjaG8= \\"x\\"';
-    const server = await scriptedServer([json(401, { error: 'invalid_client', error_description: description })]);
-    try {
-      const client = createClientCredentials({ tokenUrl: `${server.url}/t`, ...ECHOED_CLIENT, logger: silent, env: {} });
-      await expect(client.getToken()).rejects.toMatchObject({ errorDescription: description });
-    } finally {
-      await server.close();
-    }
+    await withEndpoint([json(401, { error: 'invalid_client', error_description: description })], async (server) => {
+      await expect(endpointClient(server, ECHOED_CLIENT).getToken()).rejects.toMatchObject({ errorDescription: description });
+    });
   });
 });
 

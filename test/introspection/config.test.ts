@@ -5,21 +5,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
+import { configError as configErrorOf } from '../support/config.js';
 import { silent } from '../support/logger.js';
 
 const TENANT = 'https://abc1234.id.cyberark.cloud';
 const BASE = { tenantUrl: TENANT, appId: 'orders-api', audience: 'orders-api', logger: silent, env: {} };
 const CLIENT = { clientId: 'svc-orders-api@cyberark.cloud.1234', clientSecret: 'Sup3r-secret-value' };
 
+/** The ConfigError `options` cause, which never repeats the client secret. */
 function configError(options: BearerAuthOptions): ConfigError {
-  try {
-    createBearerAuth(options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).not.toContain(CLIENT.clientSecret);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
+  const error = configErrorOf(() => createBearerAuth(options));
+  expect(error.message).not.toContain(CLIENT.clientSecret);
+  return error;
 }
 
 describe('tokens', () => {

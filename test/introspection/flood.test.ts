@@ -4,8 +4,9 @@
  * The clock is fake (Date only), so the token bucket refills exactly when a test says.
  */
 import { describe, expect, it } from 'vitest';
-import { ORDERS_API, perTest, randomOpaque, type IntrospectedApi } from './harness.js';
+import { sleep } from '../support/time.js';
 import { statusCounts } from '../resilience/harness.js';
+import { opaqueOnly, perTest, randomOpaque, type IntrospectedApi } from './harness.js';
 
 const { start, fakeClock } = perTest();
 const BUCKET = 20;
@@ -26,14 +27,12 @@ async function pool<T>(tasks: ReadonlyArray<() => Promise<T>>, concurrency: numb
 
 /** Waits until the issuer holds `count` introspection calls (a counter it keeps, not a guess at timing). */
 async function untilInFlight(api: IntrospectedApi, count: number): Promise<void> {
-  while (api.issuer.introspectionsInFlight < count) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (api.issuer.introspectionsInFlight < count) await sleep(5);
 }
 
 describe('a flood of random opaque tokens', () => {
   it('costs the tenant at most newTokensPerSecond calls per second while 100 cached clients get only 200s', async () => {
-    const api = await start({
-      bearer: { tokens: 'opaque', introspection: { ...ORDERS_API, newTokensPerSecond: BUCKET } },
-    });
+    const api = await start(opaqueOnly({ newTokensPerSecond: BUCKET }));
     const clock = fakeClock();
     // 100 clients, introspected once each: 10 at a time (within the calls in flight new tokens may
     // hold, 12 of 16), and half a (fake) second apart, which refills 10 calls.
@@ -95,9 +94,7 @@ describe('a flood of random opaque tokens', () => {
 
 describe('calls in flight', () => {
   it('are capped at maxConcurrent, a quarter kept for tokens seen before', async () => {
-    const api = await start({
-      bearer: { tokens: 'opaque', introspection: { ...ORDERS_API, maxConcurrent: 4, cacheTtl: 10 } },
-    });
+    const api = await start(opaqueOnly({ maxConcurrent: 4, cacheTtl: 10 }));
     const clock = fakeClock();
     const known = api.opaque({ jti: 'known' });
     expect((await api.call('/orders', known)).status).toBe(200);
@@ -124,7 +121,7 @@ describe('calls in flight', () => {
   });
 
   it('never exceed maxConcurrent under a burst of distinct valid tokens', async () => {
-    const api = await start({ bearer: { tokens: 'opaque', introspection: { ...ORDERS_API, maxConcurrent: 8 } } });
+    const api = await start(opaqueOnly({ maxConcurrent: 8 }));
     api.issuer.setFault('introspect', 'slow', { delayMs: 300 });
     const tokens = Array.from({ length: 60 }, (_, i) => api.opaque({ jti: `burst-${i}` }));
     const results = await Promise.all(tokens.map((token) => api.call('/orders', token)));

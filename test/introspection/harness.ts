@@ -4,14 +4,13 @@
  * what was logged. Requests go over real HTTP with keep-alive, so that thousands stay fast.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent, createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'node:http';
 import express from 'express';
-import { afterEach } from 'vitest';
-import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuth, type BearerAuthOptions, type IntrospectionOptions } from 'cyberark-bearer';
 import { createTestIssuer, randomSecret, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
+import { listen } from '../support/http.js';
+import { perTest as perTestOf, type PerTest } from '../support/lifecycle.js';
 import { captureLogger, type CapturedLogger } from '../support/logger.js';
-import { fakeClock, type Clock } from '../resilience/harness.js';
 
 /** A caller of the API, with the scopes of the kit's default claims added by the tests. */
 export const REPORTING = {
@@ -51,6 +50,11 @@ export interface ApiOptions {
   readonly issuer?: TestIssuerOptions;
 }
 
+/** Options for an API that takes opaque tokens only, introspected as ORDERS_API with `introspection` added. */
+export const opaqueOnly = (introspection: IntrospectionOptions = {}): ApiOptions => ({
+  bearer: { tokens: 'opaque', introspection: { ...ORDERS_API, ...introspection } },
+});
+
 export async function introspectedApi(options: ApiOptions = {}): Promise<IntrospectedApi> {
   const issuer = await createTestIssuer({
     appId: 'orders-api',
@@ -89,9 +93,8 @@ export async function introspectedApi(options: ApiOptions = {}): Promise<Introsp
   app.post('/payments', auth.requireToken('payments.write', { revocation: 'introspect' }), (req, res) => {
     res.json({ caller: req.auth.clientId, source: req.auth.source });
   });
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listen(app);
+  const { url } = server;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const caller = { unique_name: REPORTING.clientId, sub: REPORTING.subject, scope: 'orders.read payments.write' };
   return {
@@ -120,31 +123,14 @@ export async function introspectedApi(options: ApiOptions = {}): Promise<Introsp
     logged: (msg) => log.lines.filter((line) => line.msg === msg),
     async close() {
       agent.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       await issuer.close();
     },
   };
 }
 
-/** For a test file: APIs and fake clocks undone after each test, whether it passed or not. */
-export function perTest(): { start: typeof introspectedApi; fakeClock: () => Clock } {
-  const open: IntrospectedApi[] = [];
-  let clock: Clock | undefined;
-  afterEach(async () => {
-    clock?.restore();
-    clock = undefined;
-    await Promise.all(open.splice(0).map((api) => api.close()));
-  });
-  return {
-    async start(options) {
-      const api = await introspectedApi(options);
-      open.push(api);
-      return api;
-    },
-    fakeClock: () => (clock = fakeClock()),
-  };
-}
+/** For a test file: `start` builds an API, closed after each test, as its fake clock is undone. */
+export const perTest = (): PerTest<Parameters<typeof introspectedApi>, IntrospectedApi> => perTestOf(introspectedApi);
 
 /** A random string shaped like the kit's opaque tokens (43 base64url characters). */
 export function randomOpaque(): string {

@@ -5,10 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createBearerAuth, InvalidTokenError } from 'cyberark-bearer';
-import { AUDIENCE, ORDERS_API, perTest, randomOpaque, REPORTING } from './harness.js';
+import { AUDIENCE, opaqueOnly, ORDERS_API, perTest, randomOpaque, REPORTING } from './harness.js';
 
 const { start, fakeClock } = perTest();
-const OPAQUE = { bearer: { tokens: 'opaque' as const } };
+const OPAQUE = opaqueOnly();
+
+/** An API that relies on an answer for `cacheTtl` s, a fake clock, and an opaque token it has just accepted. */
+async function acceptedWithCacheTtl(cacheTtl: number) {
+  const api = await start(opaqueOnly({ cacheTtl }));
+  const clock = fakeClock();
+  const token = api.opaque();
+  expect((await api.call('/orders', token)).status).toBe(200);
+  return { api, clock, token };
+}
 
 describe('an opaque token', () => {
   it('is accepted once the issuer says it is active, and req.auth has the shape of a JWT', async () => {
@@ -41,9 +50,7 @@ describe('an opaque token', () => {
     expect(ORDERS_API.clientSecret).toMatch(/[ +%:]/);
     const api = await start(OPAQUE);
     expect((await api.call('/me', api.opaque())).status).toBe(200);
-    const wrong = await start({
-      bearer: { tokens: 'opaque', introspection: { clientId: ORDERS_API.clientId, clientSecret: 'wrong' } },
-    });
+    const wrong = await start(opaqueOnly({ clientSecret: 'wrong' }));
     const res = await wrong.call('/me', wrong.opaque());
     expect(res.status).toBe(503);
     const [failed] = wrong.logged('token introspection failed');
@@ -142,10 +149,7 @@ describe('the cache of answers', () => {
   });
 
   it('notices a revocation within cacheTtl, and never later', async () => {
-    const api = await start({ bearer: { tokens: 'opaque', introspection: { ...ORDERS_API, cacheTtl: 20 } } });
-    const clock = fakeClock();
-    const token = api.opaque();
-    expect((await api.call('/orders', token)).status).toBe(200);
+    const { api, clock, token } = await acceptedWithCacheTtl(20);
     api.issuer.revoke(token);
     clock.advance(19);
     expect((await api.call('/orders', token)).status).toBe(200); // the cached answer still counts
@@ -155,10 +159,7 @@ describe('the cache of answers', () => {
   });
 
   it('notices a disabled client within cacheTtl', async () => {
-    const api = await start({ bearer: { tokens: 'opaque', introspection: { ...ORDERS_API, cacheTtl: 5 } } });
-    const clock = fakeClock();
-    const token = api.opaque();
-    expect((await api.call('/orders', token)).status).toBe(200);
+    const { api, clock, token } = await acceptedWithCacheTtl(5);
     api.issuer.disableClient(REPORTING.clientId);
     clock.advance(5);
     expect((await api.call('/orders', token)).body.error_description).toBe('token is not active');
@@ -175,7 +176,7 @@ describe('the cache of answers', () => {
   });
 
   it('asks on every request with cacheTtl 0', async () => {
-    const api = await start({ bearer: { tokens: 'opaque', introspection: { ...ORDERS_API, cacheTtl: 0 } } });
+    const api = await start(opaqueOnly({ cacheTtl: 0 }));
     const token = api.opaque();
     for (let i = 0; i < 3; i++) expect((await api.call('/orders', token)).status).toBe(200);
     api.issuer.revoke(token);
@@ -184,7 +185,7 @@ describe('the cache of answers', () => {
   });
 
   it('remembers a refusal for negativeCacheTtl, then asks again', async () => {
-    const api = await start({ bearer: { tokens: 'opaque', introspection: { ...ORDERS_API, negativeCacheTtl: 3 } } });
+    const api = await start(opaqueOnly({ negativeCacheTtl: 3 }));
     const clock = fakeClock();
     const token = api.opaque({ unique_name: 'svc-paused@cyberark.cloud.1234' });
     api.issuer.disableClient('svc-paused@cyberark.cloud.1234');

@@ -3,43 +3,16 @@
  * need it get 503 with Retry-After (fail closed, with back-off as for the keys), the others keep
  * working, and neither the secret nor a token reaches a log line.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, createBearerAuth } from 'cyberark-bearer';
-import type { Fault } from 'cyberark-bearer/testing';
+import { FAULTS } from '../support/faults.js';
+import { listen } from '../support/http.js';
 import { silent } from '../support/logger.js';
 import { ORDERS_API, perTest } from './harness.js';
 
 const { start, fakeClock } = perTest();
 const LIMITS = { keyCache: { timeout: 0.5, cooldown: 4 } };
 const UNAVAILABLE = { error: 'temporarily_unavailable', error_description: 'token introspection unavailable, try again later' };
-
-/** Each way the endpoint can fail, and the reason the library logs for it. */
-const FAULTS: ReadonlyArray<[Fault, string]> = [
-  ['down', 'network'],
-  ['error', 'http_status'],
-  ['garbage', 'not_json'],
-  ['empty', 'invalid_document'],
-  ['huge', 'too_large'],
-  ['hang', 'timeout'],
-];
-
-async function listen(
-  handler: Parameters<typeof createServer>[1],
-): Promise<{ url: string; server: Server; close(): Promise<void> }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 describe('an introspection endpoint that fails', () => {
   it.each(FAULTS)('(%s) gets 503 with Retry-After, while JWT routes keep working', async (fault, reason) => {

@@ -4,7 +4,8 @@
  * cached verification, function rules run on every request, cache hits included.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, createBearerAuth, type BearerAuthOptions, type ClaimRules } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuthOptions, type ClaimRules } from 'cyberark-bearer';
+import { configError } from '../support/config.js';
 import { silent } from '../support/logger.js';
 import { startApi, startTenants, type Api, type Tenants } from './harness.js';
 
@@ -232,15 +233,9 @@ describe('claims: configuration errors name the option', () => {
     ['an async function', async () => Promise.resolve(true), 'claims', /synchronous/],
     ['an async generator', async function* rule() {}, 'claims', /synchronous/],
   ])('%s', (_case, claims, option, problem) => {
-    let error: unknown;
-    try {
-      build(claims)();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).option).toBe(option);
-    expect((error as ConfigError).message).toMatch(problem);
+    const error = configError(build(claims));
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(problem);
   });
 
   it('names the entry for per-issuer rules', () => {

@@ -3,8 +3,9 @@
  * `issuers[2].audience`), and instances sharing a verifier exactly when their tables are equal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
+import { configError as configErrorOf } from '../support/config.js';
 import { silent } from '../support/logger.js';
 
 const TENANT = 'https://abc1234.id.cyberark.cloud';
@@ -15,15 +16,8 @@ const ISSUERS = [
   { issuer: 'https://other.example/app/', audience: 'orders' },
 ] as const;
 
-function configError(options: unknown): ConfigError {
-  try {
-    createBearerAuth({ logger: silent, env: {}, ...(options as BearerAuthOptions) });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (options: unknown) =>
+  configErrorOf(() => createBearerAuth({ logger: silent, env: {}, ...(options as BearerAuthOptions) }));
 
 describe('issuers: construction', () => {
   it("resolves the issue's example: each issuer, its audience and where its keys come from", () => {

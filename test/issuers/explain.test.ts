@@ -3,7 +3,8 @@
  * to, holds it to that issuer's audience and settings, and shows a failed claim rule.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBearerAuth, type BearerAuth, type CheckName, type Explanation } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuth } from 'cyberark-bearer';
+import { check, UNKNOWN_ISSUER_VERDICTS, verdicts } from '../support/explain.js';
 import { silent } from '../support/logger.js';
 import { startTenants, type Tenants } from './harness.js';
 
@@ -28,9 +29,6 @@ beforeAll(async () => {
   });
 });
 afterAll(() => tenants.close());
-
-const check = (e: Explanation, name: CheckName) => e.checks.find((c) => c.check === name);
-const verdicts = (e: Explanation) => Object.fromEntries(e.checks.map((c) => [c.check, c.ok]));
 
 describe('auth.explain() with several issuers', () => {
   it("an accepted token: the issuer that admitted it, and that issuer's settings as expected", async () => {
@@ -66,13 +64,7 @@ describe('auth.explain() with several issuers', () => {
     const { orders, partner, staging } = tenants;
     const e = await auth.explain(orders.mint({ iss: 'https://unknown.example/' }));
     expect(e.refusal).toMatchObject({ reason: 'unexpected_issuer' });
-    expect(verdicts(e)).toMatchObject({
-      syntax: true,
-      structure: true,
-      algorithm: undefined,
-      signature: undefined,
-      issuer: false,
-    });
+    expect(verdicts(e)).toMatchObject(UNKNOWN_ISSUER_VERDICTS);
     expect(check(e, 'issuer')!.expected).toBe(
       [orders.issuer, partner.issuer, staging.issuer].map((i) => JSON.stringify(i)).join(', '),
     );

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Fault } from 'cyberark-bearer/testing';
-import { FAULTS, perTest, statusCounts } from './harness.js';
+import { FAULTS } from '../support/faults.js';
+import { perTest, statusCounts } from './harness.js';
 
 const { start, fakeClock } = perTest();
 

@@ -4,22 +4,12 @@
  * fetch timeouts stay real) or by short configured windows, never by long sleeps.
  */
 import request from 'supertest';
-import { afterEach, vi } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
-import { createTestIssuer, type Fault, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
+import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
 import { guardedApp } from '../support/apps.js';
 import { listen } from '../support/http.js';
+import { perTest as perTestOf, type PerTest } from '../support/lifecycle.js';
 import { captureLogger, type CapturedLogger } from '../support/logger.js';
-
-/** Each way the key server can fail, and the reason the library logs for it. */
-export const FAULTS: ReadonlyArray<[Fault, string]> = [
-  ['down', 'network'],
-  ['error', 'http_status'],
-  ['garbage', 'not_json'],
-  ['empty', 'invalid_document'],
-  ['huge', 'too_large'],
-  ['hang', 'timeout'],
-];
 
 export interface Guarded {
   readonly issuer: TestIssuer;
@@ -50,21 +40,6 @@ export async function guarded(bearer: Partial<BearerAuthOptions> = {}, issuerOpt
   };
 }
 
-export interface Clock {
-  advance(seconds: number): void;
-  restore(): void;
-}
-
-/** Fakes Date only (timers, sockets and AbortSignal.timeout stay real); returns a clock to move. */
-export function fakeClock(): Clock {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(Date.now());
-  return {
-    advance: (seconds) => vi.setSystemTime(Date.now() + seconds * 1000),
-    restore: () => vi.useRealTimers(),
-  };
-}
-
 /** How often each status occurred, e.g. `{ 200: 50 }`. */
 export function statusCounts(responses: ReadonlyArray<{ status: number }>): Record<number, number> {
   const counts: Record<number, number> = {};
@@ -72,24 +47,5 @@ export function statusCounts(responses: ReadonlyArray<{ status: number }>): Reco
   return counts;
 }
 
-/**
- * For a test file: `start` builds a guarded route and `fakeClock` fakes Date, and both are undone
- * after each test (routes closed, real time back), whether it passed or not.
- */
-export function perTest(): { start: typeof guarded; fakeClock: typeof fakeClock } {
-  const open: Guarded[] = [];
-  let clock: Clock | undefined;
-  afterEach(async () => {
-    clock?.restore();
-    clock = undefined;
-    await Promise.all(open.splice(0).map((g) => g.close()));
-  });
-  return {
-    async start(...args) {
-      const g = await guarded(...args);
-      open.push(g);
-      return g;
-    },
-    fakeClock: () => (clock = fakeClock()),
-  };
-}
+/** For a test file: `start` builds a guarded route, closed after each test, as its fake clock is undone. */
+export const perTest = (): PerTest<Parameters<typeof guarded>, Guarded> => perTestOf(guarded);

@@ -5,7 +5,8 @@
  * Time moves by fake Date; fetch timeouts stay real and short.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { FAULTS, perTest, statusCounts } from './harness.js';
+import { FAULTS } from '../support/faults.js';
+import { perTest, statusCounts } from './harness.js';
 
 const { start, fakeClock } = perTest();
 

@@ -5,11 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { rawHead } from '../support/http.js';
-import { expectRefusal, invalidRequest, NO_CREDENTIALS, useTarget } from './harness.js';
-
-const MALFORMED_HEADER = invalidRequest('malformed Authorization header', 'malformed_request');
-const SEVERAL = invalidRequest('more than one bearer token in the request', 'several_tokens');
+import {
+  expectRefusal,
+  invalidRequest,
+  MALFORMED_HEADER,
+  NO_CREDENTIALS,
+  SEVERAL_TOKENS,
+  useTarget,
+  withToken,
+} from './harness.js';
 
 describe('extraction attacks', () => {
   const t = useTarget();
@@ -38,28 +42,24 @@ describe('extraction attacks', () => {
   });
 
   it('spaces around the header value (trimmed by Node as OWS) → 200', async () => {
-    const res = await t.raw(rawHead('/orders', [['Authorization', `   Bearer ${t.token}   `]]));
+    const res = await t.raw([['Authorization', `   Bearer ${t.token}   `]]);
     expect(res.status).toBe(200);
   });
 
   it('a tab instead of the space → 400 malformed_request', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', `Bearer\t${t.token}`]])), MALFORMED_HEADER, t);
+    expectRefusal(await t.raw([['Authorization', `Bearer\t${t.token}`]]), MALFORMED_HEADER, t);
   });
 
   it('a space then a tab → 400 malformed_request', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', `Bearer \t${t.token}`]])), MALFORMED_HEADER, t);
+    expectRefusal(await t.raw([['Authorization', `Bearer \t${t.token}`]]), MALFORMED_HEADER, t);
   });
 
   it('a tab inside the token → 400 malformed_request', async () => {
-    expectRefusal(
-      await t.raw(rawHead('/orders', [['Authorization', `Bearer ${t.token.slice(0, 20)}\t${t.token.slice(20)}`]])),
-      MALFORMED_HEADER,
-      t,
-    );
+    expectRefusal(await t.raw([['Authorization', `Bearer ${t.token.slice(0, 20)}\t${t.token.slice(20)}`]]), MALFORMED_HEADER, t);
   });
 
   it('"Bearer " with an empty token (Node trims it to "Bearer") → 400 malformed_request', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', 'Bearer ']])), MALFORMED_HEADER, t);
+    expectRefusal(await t.raw([['Authorization', 'Bearer ']]), MALFORMED_HEADER, t);
   });
 
   it('"Bearer" alone → 400 malformed_request', async () => {
@@ -67,62 +67,27 @@ describe('extraction attacks', () => {
   });
 
   it('an empty Authorization header → 401 no bearer credentials', async () => {
-    expectRefusal(await t.raw(rawHead('/orders', [['Authorization', '']])), NO_CREDENTIALS, t);
+    expectRefusal(await t.raw([['Authorization', '']]), NO_CREDENTIALS, t);
   });
 
   it('two tokens in one header → 400 several_tokens', async () => {
-    expectRefusal(await t.get('/orders', `Bearer ${t.token} ${t.token}`), SEVERAL, t);
+    expectRefusal(await t.get('/orders', `Bearer ${t.token} ${t.token}`), SEVERAL_TOKENS, t);
   });
 
   it('a second credential after a comma → 400 several_tokens', async () => {
-    expectRefusal(
-      await t.get('/orders', `Bearer ${t.token}, Bearer ${t.token}`),
-      invalidRequest('more than one bearer token in the request', 'several_tokens'),
-      t,
-    );
+    expectRefusal(await t.get('/orders', `Bearer ${t.token}, Bearer ${t.token}`), SEVERAL_TOKENS, t);
   });
 
   it('a quoted token → 400 malformed_request', async () => {
     expectRefusal(await t.get('/orders', `Bearer "${t.token}"`), MALFORMED_HEADER, t);
   });
 
-  it('two Authorization headers, both valid → 400 several_tokens', async () => {
-    expectRefusal(
-      await t.raw(
-        rawHead('/orders', [
-          ['Authorization', `Bearer ${t.token}`],
-          ['authorization', `Bearer ${t.token}`],
-        ]),
-      ),
-      SEVERAL,
-      t,
-    );
-  });
-
-  it('two Authorization headers, a garbage one first → 400 several_tokens', async () => {
-    expectRefusal(
-      await t.raw(
-        rawHead('/orders', [
-          ['Authorization', 'Bearer x'],
-          ['Authorization', `Bearer ${t.token}`],
-        ]),
-      ),
-      SEVERAL,
-      t,
-    );
-  });
-
-  it('a Basic header and a Bearer header → 400 several_tokens', async () => {
-    expectRefusal(
-      await t.raw(
-        rawHead('/orders', [
-          ['Authorization', 'Basic dTpw'],
-          ['Authorization', `Bearer ${t.token}`],
-        ]),
-      ),
-      SEVERAL,
-      t,
-    );
+  it.each<[string, [string, string], [string, string]]>([
+    ['two Authorization headers, both valid', ['Authorization', 'Bearer {token}'], ['authorization', 'Bearer {token}']],
+    ['two Authorization headers, a garbage one first', ['Authorization', 'Bearer x'], ['Authorization', 'Bearer {token}']],
+    ['a Basic header and a Bearer header', ['Authorization', 'Basic dTpw'], ['Authorization', 'Bearer {token}']],
+  ])('%s → 400 several_tokens', async (_case, first, second) => {
+    expectRefusal(await t.raw(withToken([first, second], t.token)), SEVERAL_TOKENS, t);
   });
 
   it('the token in the query string → 400 token_in_query', async () => {
@@ -191,20 +156,20 @@ describe('extraction with query and body tokens opted in', () => {
   });
 
   it('query and header both → 400 several_tokens', async () => {
-    expectRefusal(await t.get(`/orders?access_token=${t.token}`, `Bearer ${t.token}`), SEVERAL, t);
+    expectRefusal(await t.get(`/orders?access_token=${t.token}`, `Bearer ${t.token}`), SEVERAL_TOKENS, t);
   });
 
   it('the parameter twice in the query → 400 several_tokens', async () => {
-    expectRefusal(await t.get(`/orders?access_token=${t.token}&access_token=${t.token}`), SEVERAL, t);
+    expectRefusal(await t.get(`/orders?access_token=${t.token}&access_token=${t.token}`), SEVERAL_TOKENS, t);
   });
 
   it('the parameter twice in the query, once percent-encoded → 400 several_tokens', async () => {
-    expectRefusal(await t.get(`/orders?access_token=${t.token}&access%5Ftoken=${t.token}`), SEVERAL, t);
+    expectRefusal(await t.get(`/orders?access_token=${t.token}&access%5Ftoken=${t.token}`), SEVERAL_TOKENS, t);
   });
 
   it('a header token and another in the query under an encoded name → 400 several_tokens', async () => {
     const another = t.mint({ sub: 'someone-else' });
-    expectRefusal(await t.get(`/orders?access%5Ftoken=${another}`, `Bearer ${t.token}`), SEVERAL, t);
+    expectRefusal(await t.get(`/orders?access%5Ftoken=${another}`, `Bearer ${t.token}`), SEVERAL_TOKENS, t);
   });
 
   it('the parameter as an Express 4 array (access_token[]) → 400 malformed_request', async () => {
@@ -214,7 +179,7 @@ describe('extraction with query and body tokens opted in', () => {
   it('the parameter twice in a form body → 400 several_tokens', async () => {
     t.log.lines.length = 0;
     const res = await request(t.url).post('/orders').type('form').send(`access_token=${t.token}&access_token=${t.token}`);
-    expectRefusal(res, SEVERAL, t);
+    expectRefusal(res, SEVERAL_TOKENS, t);
   });
 
   it('an empty query token → 400 malformed_request', async () => {

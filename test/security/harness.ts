@@ -9,7 +9,7 @@ import request from 'supertest';
 import { expect } from 'vitest';
 import { createBearerAuth, type BearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'cyberark-bearer/testing';
-import { listen, rawRequest, type RawResponse } from '../support/http.js';
+import { listen, rawHead, rawRequest, type RawResponse } from '../support/http.js';
 import { startedForTests } from '../support/lifecycle.js';
 import { captureLogger, type CapturedLogger } from '../support/logger.js';
 
@@ -24,8 +24,11 @@ export interface Target {
   get(path: string, authorization?: string): request.Test;
   /** GET `path` (`/orders` by default) with `Authorization: Bearer <token>`. Clears the log first. */
   bearer(token: string, path?: string): request.Test;
-  /** Sends raw request bytes (see rawHead). Clears the log first. */
-  raw(head: Buffer | string): Promise<RawResponse>;
+  /**
+   * GET `path` (`/orders` by default) with these header lines, in order, sent as raw bytes: what
+   * an HTTP client refuses to send (see rawHead). Clears the log first.
+   */
+  raw(headers: Parameters<typeof rawHead>[1], path?: string): Promise<RawResponse>;
   /** A valid token for the orders API; claims and header as in `issuer.mint`. */
   mint(claims?: Record<string, unknown>, header?: Record<string, unknown>, key?: Parameters<TestIssuer['mint']>[2]): string;
   close(): Promise<void>;
@@ -68,9 +71,9 @@ export async function startTarget(options: TargetOptions = {}): Promise<Target> 
     log,
     get,
     bearer: (token, path = '/orders') => get(path, `Bearer ${token}`),
-    raw(head) {
+    raw(headers, path = '/orders') {
       log.lines.length = 0;
-      return rawRequest(url, head);
+      return rawRequest(url, rawHead(path, headers));
     },
     mint: (claims = {}, header = {}, key) => issuer.mint({ scope: 'orders.read', ...claims }, header, key),
     async close() {
@@ -169,6 +172,8 @@ export const invalidRequest = (description: string, reason: string): Refusal => 
   description,
   reason,
 });
+export const MALFORMED_HEADER = invalidRequest('malformed Authorization header', 'malformed_request');
+export const SEVERAL_TOKENS = invalidRequest('more than one bearer token in the request', 'several_tokens');
 export const NO_CREDENTIALS: Refusal = {
   status: 401,
   error: 'unauthorized',
@@ -189,5 +194,9 @@ export function flipChar(text: string, index: number): string {
   const value = alphabet.indexOf(text[i]!);
   return text.slice(0, i) + alphabet[value ^ 0b100000] + text.slice(i + 1);
 }
+
+/** A table's header lines with `{token}` in their values replaced by `token`, which exists only once the target has started. */
+export const withToken = (headers: ReadonlyArray<readonly [string, string]>, token: string) =>
+  headers.map(([name, value]) => [name, value.replace('{token}', token)] as const);
 
 export const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');

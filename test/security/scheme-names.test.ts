@@ -4,10 +4,7 @@
  */
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { rawHead } from '../support/http.js';
-import { expectRefusal, invalidRequest, NO_CREDENTIALS, useTarget } from './harness.js';
-
-const SEVERAL = invalidRequest('more than one bearer token in the request', 'several_tokens');
+import { expectRefusal, NO_CREDENTIALS, SEVERAL_TOKENS, useTarget, withToken } from './harness.js';
 
 /** `Bearer` with the letter at each position replaced: by the next letter, and by `x`. */
 const NEAR_MISSES = [...'Bearer'].flatMap((letter, i) =>
@@ -61,24 +58,17 @@ describe('headers as long as Authorization', () => {
       ],
     ],
   ] as const)('%s: not a second Authorization → 200', async (_case, headers) => {
-    const res = await t.raw(
-      rawHead(
-        '/orders',
-        headers.map(([name, value]) => [name, value.replace('{token}', t.token)] as const),
-      ),
-    );
+    const res = await t.raw(withToken(headers, t.token));
     expect(res.status).toBe(200);
   });
 
   it('authorization and AUTHORIZATION (one name in two cases) → 400 several_tokens', async () => {
     expectRefusal(
-      await t.raw(
-        rawHead('/orders', [
-          ['authorization', `Bearer ${t.token}`],
-          ['AUTHORIZATION', `Bearer ${t.token}`],
-        ]),
-      ),
-      SEVERAL,
+      await t.raw([
+        ['authorization', `Bearer ${t.token}`],
+        ['AUTHORIZATION', `Bearer ${t.token}`],
+      ]),
+      SEVERAL_TOKENS,
       t,
     );
   });
@@ -97,12 +87,12 @@ describe('a form-body token with allowBodyToken', () => {
       'Authorization',
       `Bearer ${t.token}`,
     );
-    expectRefusal(res, SEVERAL, t);
+    expectRefusal(res, SEVERAL_TOKENS, t);
   });
 
   it('a header token and a malformed form-body token → 400 several_tokens', async () => {
     const res = await post('application/x-www-form-urlencoded', 'access_token=x').set('Authorization', `Bearer ${t.token}`);
-    expectRefusal(res, SEVERAL, t);
+    expectRefusal(res, SEVERAL_TOKENS, t);
   });
 
   it.each([

@@ -2,7 +2,7 @@
  * Loggers for the tests: a pino logger whose lines a test can read (and search for leaks), and
  * one that drops everything.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export interface CapturedLogger {
   logger: Logger;
@@ -11,11 +11,12 @@ export interface CapturedLogger {
   text(): string;
 }
 
-export function captureLogger(level = 'debug'): CapturedLogger {
+/** A logger at `level` whose lines are kept; `options` adds pino options such as `redact`. */
+export function captureLogger(level = 'debug', options: LoggerOptions = {}): CapturedLogger {
   const raw: string[] = [];
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino(
-    { level },
+    { ...options, level },
     {
       write(line: string) {
         raw.push(line);
