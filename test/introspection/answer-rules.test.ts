@@ -15,6 +15,22 @@ const { start } = perTest();
 const OPAQUE = { tokens: 'opaque' as const };
 const CLAIM_MISMATCH = { error: 'invalid_token', error_description: 'token claims not accepted' };
 
+/** An API trusting `issuers` (instead of the single-issuer options), introspecting at `api`'s kit. */
+function startWithIssuers(api: { issuer: { introspectionUrl: string } }, issuers: BearerAuthOptions['issuers']) {
+  return start({
+    bearer: {
+      ...OPAQUE,
+      tenantUrl: undefined,
+      appId: undefined,
+      issuer: undefined,
+      jwksUri: undefined,
+      audience: undefined,
+      issuers,
+      introspection: { ...ORDERS_API, url: api.issuer.introspectionUrl },
+    },
+  });
+}
+
 describe('claim rules on an introspected token', () => {
   it('object rules refuse an answer whose claims do not match (401 claim_mismatch), once per token', async () => {
     const api = await start({ bearer: { ...OPAQUE, claims: { team: ['finance', 'audit'] } } });
@@ -31,18 +47,7 @@ describe('claim rules on an introspected token', () => {
   it("an issuer's own rules hold for the answers naming it", async () => {
     const api = await start({ bearer: { ...OPAQUE } });
     const { tenantUrl, appId, issuer } = api.issuer.options;
-    const ruled = await start({
-      bearer: {
-        ...OPAQUE,
-        tenantUrl: undefined,
-        appId: undefined,
-        issuer: undefined,
-        jwksUri: undefined,
-        audience: undefined,
-        issuers: [{ tenantUrl, appId, audience: AUDIENCE, claims: { team: 'finance' } }],
-        introspection: { ...ORDERS_API, url: api.issuer.introspectionUrl },
-      },
-    });
+    const ruled = await startWithIssuers(api, [{ tenantUrl, appId, audience: AUDIENCE, claims: { team: 'finance' } }]);
     expect((await ruled.call('/orders', api.opaque({ iss: issuer, team: 'hr' }))).body).toEqual(CLAIM_MISMATCH);
     expect((await ruled.call('/orders', api.opaque({ iss: issuer, team: 'finance' }))).status).toBe(200);
   });
@@ -98,21 +103,10 @@ describe('whose token an answer is', () => {
   it('with several issuers, an answer must name one of them as its iss', async () => {
     const api = await start({ bearer: OPAQUE });
     const { tenantUrl, appId, issuer } = api.issuer.options;
-    const two = await start({
-      bearer: {
-        ...OPAQUE,
-        tenantUrl: undefined,
-        appId: undefined,
-        issuer: undefined,
-        jwksUri: undefined,
-        audience: undefined,
-        issuers: [
-          { tenantUrl, appId, audience: AUDIENCE },
-          { issuer: 'https://other.example/billing/', jwksUri: 'https://other.example/keys', audience: AUDIENCE },
-        ],
-        introspection: { ...ORDERS_API, url: api.issuer.introspectionUrl },
-      },
-    });
+    const two = await startWithIssuers(api, [
+      { tenantUrl, appId, audience: AUDIENCE },
+      { issuer: 'https://other.example/billing/', jwksUri: 'https://other.example/keys', audience: AUDIENCE },
+    ]);
     const unnamed = await two.call('/orders', api.opaque({ iss: undefined }));
     expect(unnamed.status).toBe(401);
     expect(unnamed.body.error_description).toBe('unexpected issuer');
