@@ -53,19 +53,40 @@ function parseMaxAge(cacheControl: string | null): number | undefined {
 /** Enough for a moved tenant or a CDN in front of the keys; a longer chain is a misconfiguration. */
 const MAX_REDIRECTS = 3;
 
-export async function fetchJson(url: string, limits: FetchLimits): Promise<FetchedJson> {
+/**
+ * What is sent: a GET, which follows up to MAX_REDIRECTS hops, or a form POST (introspection),
+ * which follows none: a 307 would resend its credentials to wherever it points.
+ */
+export type JsonRequest =
+  | { readonly method: 'GET' }
+  | { readonly method: 'POST'; readonly headers: Readonly<Record<string, string>>; readonly body: string };
+
+const GET: JsonRequest = { method: 'GET' };
+
+/**
+ * A bounded request for a JSON document. Throws a FetchFailure (its message ours, safe to log)
+ * for anything but a 2xx answer whose body parses as JSON; the status of an HTTP error is kept.
+ */
+export async function fetchJson(url: string, limits: FetchLimits, request: JsonRequest = GET): Promise<FetchedJson> {
   const signal = AbortSignal.timeout(limits.timeoutMs);
+  const common = { signal, allowInsecureHttp: limits.allowInsecureHttp };
   let response: Response;
   try {
-    response = await fetchFollowing(url, {
-      method: 'GET',
-      headers: { accept: 'application/json' },
-      signal,
-      maxRedirects: MAX_REDIRECTS,
-      allowInsecureHttp: limits.allowInsecureHttp,
-    });
+    response = await fetchFollowing(
+      url,
+      request.method === 'GET'
+        ? { ...common, method: 'GET', headers: { accept: 'application/json' }, maxRedirects: MAX_REDIRECTS }
+        : {
+            ...common,
+            method: 'POST',
+            headers: { ...request.headers, accept: 'application/json' },
+            body: request.body,
+            maxRedirects: 0,
+          },
+    );
   } catch (error) {
     if (error instanceof RedirectRefused) throw new FetchFailure(error.kind, error.message, error.status);
+    // The cause (undici's) is dropped: it could describe the request.
     if (signal.aborted) throw new FetchFailure('timeout', `no answer within ${limits.timeoutMs} ms`);
     throw new FetchFailure('network', 'connection failed');
   }
