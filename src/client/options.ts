@@ -5,9 +5,10 @@
 import {
   appIdOf,
   checkUrl,
+  clientIdOf,
+  clientSecretOf,
   envOf,
   flag,
-  hasControlCharacter,
   kindOf,
   loggerOf,
   MAX_TIMER_SECONDS,
@@ -17,7 +18,6 @@ import {
   reader,
   type Reader,
   tenantOrigin,
-  type Env,
   type Given,
   type NumberSpec,
   type OptionSpec,
@@ -116,8 +116,8 @@ export function resolveClientOptions(given: ClientCredentialsOptions = {}): {
   const read = reader(options, env, OPTIONS);
   const allowInsecureHttp = flag(read('allowInsecureHttp'));
   const tokenUrl = tokenUrlOf(read, allowInsecureHttp);
-  const clientId = clientIdOf(read('clientId'));
-  const clientSecret = clientSecretOf(options.clientSecret, env);
+  const clientId = clientIdOf(read('clientId'), 'the login of the CyberArk service user (an OAuth confidential client)');
+  const clientSecret = clientSecretOf(options.clientSecret, env, 'clientSecret', OPTIONS.clientSecret.env);
   const config: ResolvedClientConfig = Object.freeze({
     tokenUrl,
     clientId,
@@ -155,27 +155,6 @@ function tokenUrlOf(read: Reader<typeof OPTIONS>, allowInsecureHttp: boolean): s
     );
   }
   return `${origin}/oauth2/token/${encodeURIComponent(appIdOf(app))}`;
-}
-
-function clientIdOf({ option, value, spec }: Given): string {
-  if (value === undefined) {
-    throw new ConfigError(option, 'is required: the login of the CyberArk service user (an OAuth confidential client)', spec.env);
-  }
-  if (typeof value !== 'string' || value === '' || hasControlCharacter(value)) {
-    throw new ConfigError(option, `must be a non-empty string without control characters, got ${kindOf(value)}`, spec.env);
-  }
-  return value;
-}
-
-/** Read as given, not trimmed: a secret may legitimately start or end with a space. */
-function clientSecretOf(given: unknown, env: Env): string {
-  const envVar = OPTIONS.clientSecret.env;
-  const secret = given !== undefined ? given : env[envVar] || undefined;
-  if (secret === undefined) throw new ConfigError('clientSecret', "is required: the service user's password", envVar);
-  if (typeof secret !== 'string' || secret === '' || hasControlCharacter(secret)) {
-    throw new ConfigError('clientSecret', `must be a non-empty string without control characters, got ${kindOf(secret)}`, envVar);
-  }
-  return secret;
 }
 
 function scopeList({ option, value }: Given): readonly string[] {

@@ -249,3 +249,25 @@ export function loggerOf({ option, value }: Given, env: Env): BearerLogger {
   }
   return value;
 }
+
+/** A client id (a service user's login): a non-empty string without control characters. */
+export function clientIdOf({ option, value, spec }: Given, what: string): string {
+  if (value === undefined) throw new ConfigError(option, `is required: ${what}`, spec.env);
+  if (typeof value !== 'string' || value === '' || hasControlCharacter(value)) {
+    throw new ConfigError(option, `must be a non-empty string without control characters, got ${kindOf(value)}`, spec.env);
+  }
+  return value;
+}
+
+/**
+ * A client secret, as given or from `envVar`: read as it is, not trimmed (a secret may start or
+ * end with a space), and described by its type only, never by its content.
+ */
+export function clientSecretOf(given: unknown, env: Env, option: string, envVar: string): string {
+  const secret = given !== undefined ? given : env[envVar] || undefined;
+  if (secret === undefined) throw new ConfigError(option, "is required: the service user's password", envVar);
+  if (typeof secret !== 'string' || secret === '' || hasControlCharacter(secret)) {
+    throw new ConfigError(option, `must be a non-empty string without control characters, got ${kindOf(secret)}`, envVar);
+  }
+  return secret;
+}

@@ -3,7 +3,7 @@
  * endpoint, where it is, and the service user that asks. The secret is kept apart from the config.
  */
 import { ConfigError } from '../errors.js';
-import { checkUrl, hasControlCharacter, kindOf, number, ownProperties, reader, type Env, type Given } from './checks.js';
+import { checkUrl, clientIdOf, clientSecretOf, kindOf, number, ownProperties, reader, type Env, type Given } from './checks.js';
 import { INTROSPECTION, OPTIONS, type ResolvedIntrospection, type TokenKinds } from './options.js';
 
 /** The secret of each resolved introspection config: `auth.config` can be logged whole. */
@@ -69,13 +69,13 @@ export function introspectionOf(
   });
   const config: ResolvedIntrospection = Object.freeze({
     url: endpointOf(at('url'), base, allowInsecureHttp),
-    clientId: clientIdOf(at('clientId')),
+    clientId: clientIdOf(at('clientId'), 'the login of a CyberArk service user allowed to introspect tokens'),
     cacheTtl: number(at('cacheTtl')),
     negativeCacheTtl: number(at('negativeCacheTtl')),
     maxConcurrent: number(at('maxConcurrent')),
     newTokensPerSecond: number(at('newTokensPerSecond')),
   });
-  secrets.set(config, clientSecretOf(props.clientSecret, env));
+  secrets.set(config, clientSecretOf(props.clientSecret, env, 'introspection.clientSecret', INTROSPECTION.clientSecret.env));
   return config;
 }
 
@@ -97,30 +97,4 @@ function endpointOf(given: Given, base: IntrospectionBase, allowInsecureHttp: bo
     );
   }
   return undefined;
-}
-
-function clientIdOf({ option, value, spec }: Given): string {
-  if (value === undefined) {
-    throw new ConfigError(option, 'is required: the login of a CyberArk service user allowed to introspect tokens', spec.env);
-  }
-  if (typeof value !== 'string' || value === '' || hasControlCharacter(value)) {
-    throw new ConfigError(option, `must be a non-empty string without control characters, got ${kindOf(value)}`, spec.env);
-  }
-  return value;
-}
-
-/** Read as given, not trimmed: a secret may start or end with a space. Described by type only. */
-function clientSecretOf(given: unknown, env: Env): string {
-  const envVar = INTROSPECTION.clientSecret.env;
-  const secret = given !== undefined ? given : env[envVar] || undefined;
-  if (secret === undefined)
-    throw new ConfigError('introspection.clientSecret', "is required: the service user's password", envVar);
-  if (typeof secret !== 'string' || secret === '' || hasControlCharacter(secret)) {
-    throw new ConfigError(
-      'introspection.clientSecret',
-      `must be a non-empty string without control characters, got ${kindOf(secret)}`,
-      envVar,
-    );
-  }
-  return secret;
 }
