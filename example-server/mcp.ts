@@ -5,16 +5,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { ConfigError, createBearerAuth, KeysFetchError, type BearerAuthOptions } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
+import { startupProblem, stopOnSignals, useTenant } from './environment.js';
 import { createMcpApp } from './mcp-app.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
-// As in `npm start`: the built-in issuer only when no CYBERARK_* variable is set at all.
-const cyberarkVariables = Object.keys(process.env).filter((name) => name.startsWith('CYBERARK_') && process.env[name]?.trim());
-const useTenant = cyberarkVariables.length > 0;
 
 const WRITER = { clientId: 'demo-client', clientSecret: 'demo-secret', scopes: ['orders.read', 'orders.write'] };
 const READER = { clientId: 'reader-client', clientSecret: 'reader-secret', scopes: ['orders.read'] };
@@ -45,26 +43,14 @@ try {
   server.on('request', createMcpApp(auth, logger));
   printInstructions(auth.config.resource!, auth.resourceMetadataUrl!, issuer);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof KeysFetchError) {
-    const hint =
-      error instanceof ConfigError && useTenant
-        ? ` (set: ${cyberarkVariables.join(', ')}; unset them all to run with the built-in issuer)`
-        : '';
-    logger.fatal(`${error.message}${hint}`);
-    server.close();
-    await issuer?.close();
-    process.exit(1);
-  }
-  throw error;
-}
-
-const stop = () => {
+  const problem = startupProblem(error);
+  if (problem === undefined) throw error;
+  logger.fatal(problem);
   server.close();
-  server.closeAllConnections();
-  void issuer?.close();
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+  await issuer?.close();
+  process.exit(1);
+}
+stopOnSignals(server, issuer);
 
 function printInstructions(resource: string, metadataUrl: string, local: TestIssuer | undefined): void {
   const lines = [

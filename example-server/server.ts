@@ -4,17 +4,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { createBearerAuth, KeysFetchError, ConfigError, type BearerAuthOptions } from 'cyberark-bearer';
+import { createBearerAuth, type BearerAuthOptions } from 'cyberark-bearer';
 import { createTestIssuer, type TestIssuer } from 'cyberark-bearer/testing';
 import { createApp } from './app.js';
+import { startupProblem, stopOnSignals, useTenant } from './environment.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
-// The built-in issuer (and its demo secrets) only with no CYBERARK_* variable at all: with some,
-// the library reads them and refuses an incomplete set, as it would in production.
-const cyberarkVariables = Object.keys(process.env).filter((name) => name.startsWith('CYBERARK_') && process.env[name]?.trim());
-const useTenant = cyberarkVariables.length > 0;
 
 const DEMO = {
   appId: 'orders-api',
@@ -50,24 +47,13 @@ try {
     logger.error({ code: error.code }, `cannot listen on ${host}:${port}${hint}`);
     process.exit(1);
   });
-  const stop = () => {
-    server.close();
-    server.closeAllConnections();
-    void issuer?.close();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(server, issuer);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof KeysFetchError) {
-    const hint =
-      error instanceof ConfigError
-        ? ` (set: ${cyberarkVariables.join(', ')}; unset them all to run with the built-in issuer)`
-        : '';
-    logger.fatal(`${error.message}${hint}`);
-    await issuer?.close();
-    process.exit(1);
-  }
-  throw error;
+  const problem = startupProblem(error);
+  if (problem === undefined) throw error;
+  logger.fatal(problem);
+  await issuer?.close();
+  process.exit(1);
 }
 
 function printInstructions(api: string, local: TestIssuer | undefined, trusted: readonly string[]): void {
